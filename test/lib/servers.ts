@@ -210,7 +210,7 @@ export async function startRadvd(ns: Namespace, ifname: string, options: RadvdOp
   await ns.run(['radvd', '-c', '-C', configFile]).catch(err => {
     throw new Error(`radvd rejects ${configFile}: ${(err as Error).message}`)
   })
-  const daemon = ns.spawn(name, ['radvd', '-n', '-m', 'stderr', '-d', '1', '-C', configFile, '-p', pidFile])
+  const daemon = ns.spawn(name, ['radvd', '-n', '-m', 'stderr', '-C', configFile, '-p', pidFile])
   await waitFor(`${name} pid file ${pidFile}`, () => {
     assertRunning(daemon)
     return existsSync(pidFile)
@@ -278,6 +278,8 @@ export function keaConfig(lab: NetnsLab, o: KeaOptions): Record<string, unknown>
   const optionData: Array<Record<string, unknown>> = []
   if (o.dnsServers?.length) optionData.push({ name: 'dns-servers', data: o.dnsServers.join(', ') })
   if (o.domainSearch?.length) optionData.push({ name: 'domain-search', data: o.domainSearch.join(', ') })
+  // Listening on the address is not enough: Kea only sends Server Unicast (12) when configured to.
+  if (o.unicastAddress) optionData.push({ name: 'unicast', data: o.unicastAddress })
   const serverId = o.serverId && (o.serverId.type === 'EN'
     ? { type: 'EN', 'enterprise-id': o.serverId.enterpriseId, identifier: o.serverId.identifier, persist: false }
     : { ...o.serverId, persist: false })

@@ -7,14 +7,14 @@
 // namespaces on a bridge), captures on the router's link, and cleans up. packets.json is rebuilt
 // from every committed capture of a known scenario, so running one scenario keeps the others.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, copyFileSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, copyFileSync, statSync, rmSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { NetnsLab } from '../lib/netns.js'
+import { NetnsLab, type Namespace } from '../lib/netns.js'
 import {
   buildRouterLab, readDhclientLease, readKeaLeases, releaseDhclient, startCapture, startDhclient, startDhcp6c,
-  startDhcpcd, startDnsmasq, startKea, startRadvd, stopKea, waitFor, readLog, readDnsmasqLeases,
-  type KeaOptions, type RouterLab, type RadvdOptions,
+  startDhcpcd, startDnsmasq, startKea, startRadvd, stopKea, waitFor, readDnsmasqLeases,
+  type DhclientClient, type DnsmasqOptions, type KeaLease, type KeaOptions, type RouterLab, type RadvdOptions,
 } from '../lib/servers.js'
 import { parsePdml } from './pdml.js'
 
@@ -78,12 +78,28 @@ async function waitForLogCount(d: { name: string; logFile: string }, pattern: Re
   }, timeoutMs, 100)
 }
 
+/** Runs `dhclient -6 -x` (stop without Release) with the client's own files. */
+async function stopDhclientKeepingLease(c: DhclientClient, ns: Namespace): Promise<void> {
+  const [cmd, ...rest] = c.argv
+  await ns.run([cmd ?? 'dhclient', '-x', ...rest])
+  await Promise.race([c.daemon.exited, sleep(3000)])
+}
+
+async function waitForKeaLeases(leaseFile: string, types: Array<KeaLease['type']>, timeoutMs = 30000): Promise<KeaLease[]> {
+  const leases = await waitFor(`Kea leases of types ${types.join(',')} in ${leaseFile}`, () => {
+    const { current } = readKeaLeases(leaseFile)
+    return types.every(t => current.some(l => l.type === t)) ? current : undefined
+  }, timeoutMs, 100)
+  await sleep(500) // the lease is written before the Reply goes out
+  return leases
+}
+
 const scenarios: Scenario[] = [
   {
     id: 'kea-dhclient-iana',
     client: 'dhclient', server: 'kea', radvd: statefulRa,
     what: 'IA_NA: Solicit, Advertise, Request, Reply; then Release and its Reply',
-    async run({ lab, net, client, log }) {
+    async run({ net, client, log }) {
       const server = await startKea(net.router, kea(net))
       const c = startDhclient(client.ns, client.ifname, { mode: 'na' })
       const lease = await waitForDhclientLease(c.leaseFile, 'addresses')
@@ -91,10 +107,244 @@ const scenarios: Scenario[] = [
       await releaseDhclient(c, client.ns)
       const leases = readKeaLeases(server.leaseFile)
       if (leases.current.length !== 0) throw new Error(`Kea still has leases after Release: ${JSON.stringify(leases.current)}`)
-      void lab
+    },
+  },
+  {
+    id: 'kea-dhclient-iapd',
+    client: 'dhclient', server: 'kea', radvd: statefulRa,
+    what: 'IA_PD (-P): Solicit, Advertise, Request, Reply with a /56; then Release',
+    async run({ net, client, log }) {
+      await startKea(net.router, kea(net))
+      const c = startDhclient(client.ns, client.ifname, { mode: 'pd' })
+      const lease = await waitForDhclientLease(c.leaseFile, 'prefixes')
+      log(`delegated ${lease.prefixes.join(' ')}`)
+      await releaseDhclient(c, client.ns)
+    },
+  },
+  {
+    id: 'kea-dhclient-na-pd',
+    client: 'dhclient', server: 'kea', radvd: statefulRa,
+    what: 'IA_NA and IA_PD in one exchange (-N -P)',
+    async run({ net, client, log }) {
+      await startKea(net.router, kea(net))
+      const c = startDhclient(client.ns, client.ifname, { mode: 'na+pd' })
+      await waitForDhclientLease(c.leaseFile, 'prefixes')
+      const lease = await waitForDhclientLease(c.leaseFile, 'addresses')
+      log(`bound ${lease.addresses.join(' ')} ${lease.prefixes.join(' ')}`)
+    },
+  },
+  {
+    id: 'kea-dhclient-inforeq',
+    client: 'dhclient', server: 'kea', radvd: statelessRa,
+    what: 'stateless (-S): Information-request and Reply with DNS servers and search list',
+    async run({ net, client }) {
+      await startKea(net.router, kea(net, { pools: [], pdPools: [] }))
+      const c = startDhclient(client.ns, client.ifname, { mode: 'stateless' })
+      await waitForLogCount(c.daemon, /RCV: Reply message/, 1)
+    },
+  },
+  {
+    id: 'kea-dhclient-renew-rebind',
+    client: 'dhclient', server: 'kea', radvd: statefulRa,
+    what: 'T1 3 s, T2 6 s: Renew answered; Kea stopped so the next Renew goes unanswered; Kea restarted (same leases) before T2; Rebind answered',
+    async run({ net, client, log }) {
+      const options = kea(net, { renewTimer: 3, rebindTimer: 6, preferredLifetime: 20, validLifetime: 30 })
+      let server = await startKea(net.router, options)
+      const c = startDhclient(client.ns, client.ifname, { mode: 'na' })
+      await waitForDhclientLease(c.leaseFile, 'addresses')
+      await waitForLogCount(c.daemon, /XMT: Renew on/, 1)
+      await waitForLogCount(c.daemon, /RCV: Reply message/, 2)
+      log('first Renew answered; stopping Kea')
+      await stopKea(server)
+      await waitForLogCount(c.daemon, /XMT: Renew on/, 2)
+      log('second Renew sent to a stopped server; restarting Kea')
+      server = await startKea(net.router, options)
+      await waitForLogCount(c.daemon, /XMT: Rebind on/, 1, 20000)
+      await waitForLogCount(c.daemon, /RCV: Reply message/, 3)
+      log('Rebind answered')
+      await sleep(300)
+    },
+  },
+  {
+    id: 'kea-dhclient-noaddrsavail',
+    client: 'dhclient', server: 'kea', radvd: statefulRa, clients: 2,
+    what: 'a pool of one address: the first client binds it, the second gets NoAddrsAvail',
+    async run({ net, log }) {
+      const [first, second] = net.clients
+      if (!first || !second) throw new Error('two clients needed')
+      await startKea(net.router, kea(net, { pools: [`${prefix64}100-${prefix64}100`], pdPools: [] }))
+      const c1 = startDhclient(first.ns, first.ifname, { mode: 'na', name: 'dhclient1' })
+      await waitForDhclientLease(c1.leaseFile, 'addresses')
+      const c2 = startDhclient(second.ns, second.ifname, { mode: 'na', name: 'dhclient2' })
+      await waitForLogCount(c2.daemon, /RCV: Advertise message/, 2)
+      log(`second client: ${/Status code of [^\n]*/.exec(readFileSync(c2.daemon.logFile, 'utf8'))?.[0] ?? '?'}`)
+    },
+  },
+  {
+    id: 'kea-dhclient-nobinding',
+    client: 'dhclient', server: 'kea', radvd: statefulRa,
+    what: 'Kea restarted with an empty lease database: the client\'s Release gets NoBinding',
+    async run({ net, client }) {
+      const options = kea(net)
+      let server = await startKea(net.router, options)
+      const c = startDhclient(client.ns, client.ifname, { mode: 'na' })
+      await waitForDhclientLease(c.leaseFile, 'addresses')
+      await stopKea(server)
+      rmSync(server.leaseFile)
+      server = await startKea(net.router, options)
+      await releaseDhclient(c, client.ns)
+    },
+  },
+  {
+    id: 'kea-dhclient-notonlink',
+    client: 'dhclient', server: 'kea', radvd: statefulRa,
+    what: 'the link is renumbered while the client is down: its Confirm of the old address gets NotOnLink',
+    async run({ net, client, log }) {
+      let server = await startKea(net.router, kea(net))
+      const first = startDhclient(client.ns, client.ifname, { mode: 'na' })
+      await waitForDhclientLease(first.leaseFile, 'addresses')
+      await stopDhclientKeepingLease(first, client.ns)
+      await stopKea(server)
+      const renumbered = '2001:db8:2::'
+      await net.router.run(['ip', '-6', 'addr', 'add', `${renumbered}1/64`, 'dev', net.routerIf, 'nodad'])
+      server = await startKea(net.router, kea(net, { subnet: `${renumbered}/64`, pools: [`${renumbered}100-${renumbered}1ff`], pdPools: [], subnetId: 2 }))
+      const again = startDhclient(client.ns, client.ifname, { mode: 'na' })
+      await waitForLogCount(again.daemon, /XMT: Confirm on/, 1)
+      await waitForLogCount(again.daemon, /RCV: Reply message/, 1)
+      log(`after Confirm: ${/Status code[^\n]*/i.exec(readFileSync(again.daemon.logFile, 'utf8'))?.[0] ?? '?'}`)
+      await waitForDhclientLease(again.leaseFile, 'addresses').catch(() => undefined)
+      void server
+    },
+  },
+  {
+    id: 'kea-dhclient-decline',
+    client: 'dhclient', server: 'kea', radvd: statefulRa,
+    what: 'the hook script reports the address as a duplicate (exit 3 on BOUND6): Decline and its Reply',
+    async run({ net, client }) {
+      await startKea(net.router, kea(net))
+      const c = startDhclient(client.ns, client.ifname, { mode: 'na', declineOnBound: true })
+      await waitForLogCount(c.daemon, /XMT: Decline on/, 1)
+      await waitForLogCount(c.daemon, /RCV: Reply message/, 2)
+    },
+  },
+  {
+    id: 'kea-dhclient-rapid-commit',
+    client: 'dhclient', server: 'kea', radvd: statefulRa,
+    what: 'Rapid Commit: Solicit with option 14 answered by a Reply',
+    async run({ net, client }) {
+      await startKea(net.router, kea(net, { rapidCommit: true }))
+      const c = startDhclient(client.ns, client.ifname, { mode: 'na', config: ['send dhcp6.rapid-commit;'] })
+      await waitForDhclientLease(c.leaseFile, 'addresses')
+    },
+  },
+  {
+    id: 'kea-dhclient-unicast',
+    client: 'dhclient', server: 'kea', radvd: statefulRa,
+    what: 'Kea sends Server Unicast (option 12); the client unicasts its Renew',
+    async run({ net, client }) {
+      await startKea(net.router, kea(net, { unicastAddress: net.routerAddress, renewTimer: 3, rebindTimer: 20, preferredLifetime: 30, validLifetime: 40 }))
+      const c = startDhclient(client.ns, client.ifname, { mode: 'na' })
+      await waitForDhclientLease(c.leaseFile, 'addresses')
+      await waitForLogCount(c.daemon, /XMT: Renew on/, 1)
+      await waitForLogCount(c.daemon, /RCV: Reply message/, 2)
+    },
+  },
+  {
+    id: 'dnsmasq-dhclient-iana',
+    client: 'dhclient', server: 'dnsmasq', radvd: statefulRa,
+    what: 'IA_NA from dnsmasq; then Release',
+    async run({ net, client }) {
+      const server = await startDnsmasq(net.router, dnsmasq(net))
+      const c = startDhclient(client.ns, client.ifname, { mode: 'na' })
+      await waitForDhclientLease(c.leaseFile, 'addresses')
+      await waitFor('dnsmasq lease', () => readDnsmasqLeases(server.leaseFile).leases.length > 0)
+      await releaseDhclient(c, client.ns)
+    },
+  },
+  {
+    id: 'dnsmasq-dhclient-inforeq',
+    client: 'dhclient', server: 'dnsmasq', radvd: statelessRa,
+    what: 'stateless Information-request answered by dnsmasq',
+    async run({ net, client }) {
+      await startDnsmasq(net.router, { ...dnsmasq(net), ranges: [{ mode: 'stateless', start: prefix64 }] })
+      const c = startDhclient(client.ns, client.ifname, { mode: 'stateless' })
+      await waitForLogCount(c.daemon, /RCV: Reply message/, 1)
+    },
+  },
+  {
+    id: 'dnsmasq-dhcpcd-iana',
+    client: 'dhcpcd', server: 'dnsmasq', radvd: statefulRa,
+    what: 'dhcpcd starts DHCPv6 from the RA (M=1) and gets an IA_NA from dnsmasq',
+    async run({ net, client }) {
+      const server = await startDnsmasq(net.router, dnsmasq(net))
+      startDhcpcd(client.ns, client.ifname, { ia: ['na'] })
+      await waitFor('dnsmasq lease', () => readDnsmasqLeases(server.leaseFile).leases.length > 0, 30000)
+      await sleep(500)
+    },
+  },
+  {
+    id: 'kea-dhcp6c-na-pd',
+    client: 'dhcp6c', server: 'kea', radvd: statefulRa,
+    what: 'WIDE dhcp6c with IA_NA and IA_PD; it Releases both on SIGTERM',
+    async run({ lab, net, client }) {
+      const server = await startKea(net.router, kea(net))
+      const c = startDhcp6c(client.ns, client.ifname, { ia: ['na', 'pd'] })
+      await waitForKeaLeases(server.leaseFile, ['IA_NA', 'IA_PD'])
+      await lab.stop(c.daemon, 8000)
+      await waitFor('Kea to drop the released leases', () => readKeaLeases(server.leaseFile).current.length === 0, 5000).catch(() => undefined)
+    },
+  },
+  {
+    id: 'kea-dhcp6c-rapid-commit',
+    client: 'dhcp6c', server: 'kea', radvd: statefulRa,
+    what: 'WIDE dhcp6c `send rapid-commit;`: Solicit answered by a Reply',
+    async run({ net, client }) {
+      const server = await startKea(net.router, kea(net, { rapidCommit: true }))
+      startDhcp6c(client.ns, client.ifname, { ia: ['na'], rapidCommit: true })
+      await waitForKeaLeases(server.leaseFile, ['IA_NA'])
+    },
+  },
+  {
+    id: 'kea-dhcp6c-inforeq',
+    client: 'dhcp6c', server: 'kea', radvd: statelessRa,
+    what: 'WIDE dhcp6c information-only',
+    async run({ net, client }) {
+      await startKea(net.router, kea(net, { pools: [], pdPools: [] }))
+      const c = startDhcp6c(client.ns, client.ifname, { stateless: true })
+      await waitFor('dhcp6c to get a Reply', () => /dhcp6c.*(?:get|got|received) (?:DHCP )?reply|reply for info-req|status code: success/i.test(readFileSync(c.daemon.logFile, 'utf8')) ||
+        /Reply/.test(readFileSync(c.daemon.logFile, 'utf8')), 30000)
+      await sleep(300)
+    },
+  },
+  {
+    id: 'kea-dhcpcd-na-pd',
+    client: 'dhcpcd', server: 'kea', radvd: statefulRa,
+    what: 'dhcpcd starts DHCPv6 from the RA (M=1) with IA_NA and IA_PD',
+    async run({ net, client }) {
+      const server = await startKea(net.router, kea(net))
+      startDhcpcd(client.ns, client.ifname, { ia: ['na', 'pd'] })
+      await waitForKeaLeases(server.leaseFile, ['IA_NA', 'IA_PD'])
+    },
+  },
+  {
+    id: 'kea-dhcpcd-rapid-commit',
+    client: 'dhcpcd', server: 'kea', radvd: statefulRa,
+    what: 'dhcpcd `option rapid_commit` with Kea rapid-commit: Solicit answered by a Reply',
+    async run({ net, client }) {
+      const server = await startKea(net.router, kea(net, { rapidCommit: true }))
+      startDhcpcd(client.ns, client.ifname, { ia: ['na'], rapidCommit: true })
+      await waitForKeaLeases(server.leaseFile, ['IA_NA'])
     },
   },
 ]
+
+function dnsmasq(net: RouterLab): DnsmasqOptions {
+  return {
+    interface: net.routerIf,
+    ranges: [{ mode: 'stateful', start: `${prefix64}200`, end: `${prefix64}2ff`, leaseTime: '1h' }],
+    dnsServers: ['2001:db8:1::53'], domainSearch: ['lab.example'],
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -241,9 +491,3 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   })
 }
 
-void readLog
-void readDnsmasqLeases
-void startDhcp6c
-void startDhcpcd
-void startDnsmasq
-void stopKea
