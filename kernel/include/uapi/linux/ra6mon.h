@@ -17,6 +17,20 @@
  *   client -> kernel  RA6MON_MSG_GET_STATS, answered by RA6MON_MSG_STATS
  *   client -> kernel  RA6MON_MSG_UNREGISTER (or just close the socket)
  *
+ * Replayed events carry the REGISTER request's nlmsg_seq; live events carry
+ * nlmsg_seq 0. A replayed RA keeps its original RA6MON_A_SEQ, so a client can
+ * drop an RA it hears both live and replayed around its registration.
+ * Error acks: -EPERM (no CAP_NET_ADMIN), -ENOSPC (max_clients reached),
+ * -EINVAL (malformed attributes), -E2BIG (filter longer than
+ * RA6MON_FILTER_MAX), -EOPNOTSUPP (unknown message type), -ENOENT
+ * (UNREGISTER of a socket that is not registered); with NETLINK_EXT_ACK the
+ * ack names the problem. GET_STATS needs no privilege. Nests are sent with
+ * NLA_F_NESTED set in nla_type: mask it (NLA_TYPE_MASK) before comparing.
+ * Accounting, per namespace: ra_seen = ra_accepted + the sum of rejects; and
+ * for each accepted RA, every client whose filter matches counts once in
+ * exactly one of notify_sent, notify_ratelimited, notify_queue_full,
+ * notify_nomem or notify_port_gone.
+ *
  * The client's identity is the netlink port id of its socket, taken by the
  * kernel from the message's sender; nothing in a message names a port.
  * All integers in attributes are in host byte order, except addresses
@@ -111,6 +125,11 @@ enum ra6mon_stat {
 	RA6MON_STAT_NOTIFY_QUEUE_FULL,	/* dropped: client's receive queue full */
 	RA6MON_STAT_NOTIFY_NOMEM,	/* dropped: allocation failed */
 	RA6MON_STAT_CLIENTS,		/* u32: registered clients now */
+	/* Appended after ABI version 1 was first published (compatible growth): */
+	RA6MON_STAT_NOTIFY_PORT_GONE,	/* dropped: the client's port had closed (client removed) */
+	RA6MON_STAT_NOTIFY_REPLAYED,	/* replayed events sent on registration (not notifications) */
+	RA6MON_STAT_RA_NOT_REMEMBERED,	/* accepted RAs not kept for replay (max_interfaces) */
+	RA6MON_STAT_INTERFACES,		/* u32: interfaces with remembered state now */
 	/* RA6MON_STAT_REJECT_BASE + enum ra6mon_reject: rejected RAs per reason */
 	RA6MON_STAT_REJECT_BASE = 0x20,
 	__RA6MON_STAT_MAX = RA6MON_STAT_REJECT_BASE + RA6MON_REJECT_COUNT,
