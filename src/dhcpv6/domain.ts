@@ -1,0 +1,98 @@
+// RFC 1035 section 3.1 wire names (no compression, RFC 8415 section 10) <-> presentation text that
+// keeps every byte: case is kept, '.', '\' and non-printable bytes are escaped, a trailing '.'
+// marks a name ending with the root label. decode(encode(x)) and encode(decode(x)) are exact.
+import { DhcpEncodeError } from './errors.js'
+
+const maxWireLength = 255
+
+export type NameErrorReporter = (message: string, offset: number) => never
+
+/** Set by decodeName: the offset just past the name (saves allocating a result object per name). */
+export let decodedNameEnd = 0
+
+/**
+ * Decodes one name starting at `start` and ending at the root label or at `end` (a partial name).
+ * Reports malformed labels through `fail` (which throws).
+ */
+export function decodeName(b: Uint8Array, start: number, end: number, fail: NameErrorReporter): string {
+  let i = start
+  let text = ''
+  while (i < end) {
+    const len = b[i]!
+    if (len === 0) {
+      i++
+      text += '.'
+      break
+    }
+    if (len > 63) {
+      const what = (len & 0xc0) === 0xc0 ? 'a compression pointer, which DHCPv6 forbids' : `label type 0x${(len & 0xc0).toString(16)}, labels are at most 63 bytes`
+      fail(`label at offset ${i} starts with 0x${len.toString(16)}: ${what}`, i)
+    }
+    if (i + 1 + len > end) fail(`label at offset ${i} declares length ${len} but only ${end - i - 1} bytes remain`, i)
+    if (text.length > 0) text += '.'
+    for (let j = i + 1; j <= i + len; j++) {
+      const c = b[j]!
+      if (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c) text += String.fromCharCode(c)
+      else if (c === 0x2e || c === 0x5c) text += '\\' + String.fromCharCode(c)
+      else text += '\\' + (c < 10 ? '00' : c < 100 ? '0' : '') + c
+    }
+    i += 1 + len
+  }
+  if (i - start > maxWireLength) fail(`name at offset ${start} is ${i - start} bytes long, more than ${maxWireLength}`, start)
+  decodedNameEnd = i
+  return text
+}
+
+/** Wire length of a presentation name; writes it at `pos` when `out` is given. */
+export function encodeName(name: string, out?: Uint8Array, pos = 0): number {
+  if (name === '') return 0
+  if (name === '.') {
+    if (out) out[pos] = 0
+    return 1
+  }
+  let length = 0
+  let labelStart = pos // where the current label's length byte goes
+  let labelLength = 0
+  const bad = (why: string): never => {
+    throw new DhcpEncodeError(`domain name '${name}': ${why}`)
+  }
+  const endLabel = () => {
+    if (labelLength === 0) bad('empty label (two dots in a row, or a leading dot)')
+    if (labelLength > 63) bad(`label of ${labelLength} bytes, the limit is 63`)
+    if (out) out[labelStart] = labelLength
+    length += 1 + labelLength
+    labelStart = pos + length
+    labelLength = 0
+  }
+  let fullyQualified = false
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i)
+    if (c === 0x2e) {
+      endLabel()
+      if (i === name.length - 1) fullyQualified = true
+      continue
+    }
+    if (c === 0x5c) {
+      const digits = /^\d{3}/.exec(name.slice(i + 1, i + 4))
+      if (digits) {
+        c = Number(digits[0])
+        if (c > 255) bad(`escape \\${digits[0]} is above 255`)
+        i += 3
+      } else {
+        if (i + 1 >= name.length) bad('ends with a lone backslash')
+        c = name.charCodeAt(++i)
+      }
+    }
+    if (c > 0x7f) bad(`character '${String.fromCharCode(c)}' is not ASCII: write its bytes as \\DDD escapes`)
+    if (out) out[labelStart + 1 + labelLength] = c
+    labelLength++
+  }
+  if (!fullyQualified) {
+    endLabel()
+  } else {
+    if (out) out[pos + length] = 0
+    length += 1
+  }
+  if (length > maxWireLength) bad(`${length} bytes on the wire, more than ${maxWireLength}`)
+  return length
+}

@@ -1,0 +1,13 @@
+// The DHCPv6 codec's public API: pure functions over Uint8Array/Buffer, no I/O.
+export * from './constants.js'
+export type * from './model.js'
+export { DhcpDecodeError, DhcpEncodeError } from './errors.js'
+export { decodeMessage, encodeMessage, encodedLength } from './message.js'
+export { optionCode, optionName } from './options.js'
+export { findOption, findOptions, findUnknownOptions } from './find.js'
+export { describeDuid, duidEquals } from './duid.js'
+export { formatIpv6, parseIpv6 } from './ipv6.js'
+export { toHex, parseHex } from './bytes.js'
+export { messageToJson, messageFromJson } from './json.js'
+export { messageTree } from './tree.js'
+export { validateMessage, type Violation, type ViolationCode, type ValidationContext } from './validate.js'
