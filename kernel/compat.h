@@ -15,6 +15,13 @@
 #error "ra6mon supports Linux 5.10 and later"
 #endif
 
+/* get_unaligned_be16() and friends moved from asm/ to linux/ in 6.12. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
 /*
  * Liberal parsing (unknown attributes ignored, as the ABI promises); the
  * name nlmsg_parse() became strict in 5.2 and the liberal one gained the

@@ -14,7 +14,6 @@
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
-#include <asm/unaligned.h>
 #include <net/addrconf.h>
 #include <net/ipv6.h>
 #include <net/ndisc.h>
