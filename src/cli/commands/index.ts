@@ -1,6 +1,8 @@
 // Every subcommand registers itself on the program; add new ones to this list.
 import type { Command } from 'commander'
+import { register as decode } from './decode.js'
+import { register as encode } from './encode.js'
 
 export type RegisterCommand = (program: Command) => void
 
-export const commands: RegisterCommand[] = []
+export const commands: RegisterCommand[] = [decode, encode]
