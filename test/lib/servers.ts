@@ -278,8 +278,9 @@ export function keaConfig(lab: NetnsLab, o: KeaOptions): Record<string, unknown>
   const optionData: Array<Record<string, unknown>> = []
   if (o.dnsServers?.length) optionData.push({ name: 'dns-servers', data: o.dnsServers.join(', ') })
   if (o.domainSearch?.length) optionData.push({ name: 'domain-search', data: o.domainSearch.join(', ') })
-  // Listening on the address is not enough: Kea only sends Server Unicast (12) when configured to.
-  if (o.unicastAddress) optionData.push({ name: 'unicast', data: o.unicastAddress })
+  // Listening on the address is not enough: Kea sends Server Unicast (12) only as an option, and
+  // clients do not ask for it in their ORO.
+  if (o.unicastAddress) optionData.push({ name: 'unicast', data: o.unicastAddress, 'always-send': true })
   const serverId = o.serverId && (o.serverId.type === 'EN'
     ? { type: 'EN', 'enterprise-id': o.serverId.enterpriseId, identifier: o.serverId.identifier, persist: false }
     : { ...o.serverId, persist: false })
