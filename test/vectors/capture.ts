@@ -250,6 +250,20 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    id: 'dnsmasq-dhclient-server-change',
+    client: 'dhclient', server: 'kea+dnsmasq', radvd: statefulRa,
+    what: 'bound by Kea (with Server Unicast), Kea replaced by dnsmasq: the unicast Renew to the gone server is unanswered, dnsmasq answers the Rebind for the same address',
+    async run({ net, client }) {
+      const server = await startKea(net.router, kea(net, { unicastAddress: net.routerAddress, renewTimer: 3, rebindTimer: 8, preferredLifetime: 30, validLifetime: 40 }))
+      const c = startDhclient(client.ns, client.ifname, { mode: 'na' })
+      await waitForDhclientLease(c.leaseFile, 'addresses')
+      await stopKea(server)
+      await startDnsmasq(net.router, dnsmasq(net))
+      await waitForLogCount(c.daemon, /XMT: Rebind on/, 1, 20000)
+      await waitForLogCount(c.daemon, /RCV: Reply message/, 2)
+    },
+  },
+  {
     id: 'dnsmasq-dhclient-iana',
     client: 'dhclient', server: 'dnsmasq', radvd: statefulRa,
     what: 'IA_NA from dnsmasq; then Release',
