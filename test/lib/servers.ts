@@ -86,7 +86,11 @@ function labSubdir(lab: NetnsLab, name: string): string {
  * directory) is bind-mounted over its target (a hard-coded state directory of some client).
  * Targets that do not exist on the machine are created on a private tmpfs instead of on the host.
  */
-function withPrivateMounts(binds: Array<{ source: string; target: string }>, argv: string[]): string[] {
+function withPrivateMounts(
+  binds: Array<{ source: string; target: string }>,
+  argv: string[],
+  options: { ownPidNamespace?: boolean } = {},
+): string[] {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
   const steps: string[] = []
   for (const { source, target } of binds) {
@@ -97,8 +101,21 @@ function withPrivateMounts(binds: Array<{ source: string; target: string }>, arg
     }
     steps.push(`mount --bind ${quote(source)} ${quote(target)}`)
   }
-  steps.push(`exec ${argv.map(quote).join(' ')}`)
-  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-e', '-c', steps.join(' && ')]
+  const command = argv.map(quote).join(' ')
+  if (!options.ownPidNamespace) {
+    steps.push(`exec ${command}`)
+    return ['unshare', '--mount', '--propagation', 'private', 'sh', '-e', '-c', steps.join(' && ')]
+  }
+  // A client that forks helpers (dhcpcd's privilege-separation proxies) runs as PID 1 of its own
+  // PID namespace. When it exits, the kernel ends every helper before its parent (unshare) can
+  // reap it. The tracked shell's trap passes SIGTERM/SIGINT on to that init and polls (`wait` inside
+  // a dash trap returns at once) until it is a zombie or gone, i.e. every helper has ended (SIGKILL
+  // after ~1 s, well inside NetnsLab's grace period: dhcpcd sometimes takes longer to deconfigure),
+  // so NetnsLab's stop-by-PID returns only when the whole tree is gone.
+  const poll = `while grep -qs '^State:[[:space:]]*[^Z]' /proc/$i/status; do n=$((n+1)); [ $n -gt 20 ] && kill -KILL $i; sleep 0.05; done`
+  const forward = `trap "i=\\$(cat /proc/$u/task/$u/children); n=0; kill -TERM \\$i; ${poll.replace(/\$/g, '\\$')}" TERM INT`
+  const run = `unshare --pid --fork --kill-child --mount-proc ${command} & u=$!; ${forward}; wait $u`
+  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${steps.join(' && ')} && { ${run}; }`]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -682,6 +699,6 @@ export function startDhcpcd(ns: Namespace, ifname: string, options: DhcpcdOption
   const daemon = ns.spawn(name, withPrivateMounts([
     { source: dbDir, target: '/var/lib/dhcpcd' },
     { source: runDir, target: '/run/dhcpcd' },
-  ], argv))
+  ], argv, { ownPidNamespace: true }))
   return { daemon, configFile, dbDir, runDir }
 }

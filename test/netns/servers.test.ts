@@ -3,7 +3,7 @@
 // on the server, and cleanup leaves no namespace or process behind.
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { NetnsLab, type Daemon } from '../lib/netns.js'
 import { need } from '../lib/requirements.js'
@@ -21,6 +21,20 @@ function alive(pid: number): boolean {
   } catch {
     return false
   }
+}
+
+/** PIDs of processes with an open file under `dir` (every fixture logs into the lab directory). */
+function processesHoldingFilesIn(dir: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readdirSync(`/proc/${entry}/fd`).some(fd => {
+        try { return readlinkSync(`/proc/${entry}/fd/${fd}`).startsWith(dir) } catch { return false }
+      })) pids.push(Number(entry))
+    } catch { /* process ended meanwhile */ }
+  }
+  return pids
 }
 
 async function dhclientLease(leaseFile: string) {
@@ -115,6 +129,8 @@ t.test('cleanup ends every fixture process by PID and deletes the namespaces', a
     await lab.cleanup()
   }
   for (const d of daemons) t.notOk(alive(d.pid), `${d.name} (pid ${d.pid}) ended`)
+  const lingering = processesHoldingFilesIn(lab.dir).map(pid => `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`)
+  t.same(lingering, [], 'no process still holds a file of the lab')
   const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
   t.notMatch(namespaces, new RegExp(lab.prefix), 'no namespace left')
   t.equal(readFileSync('/etc/resolv.conf', 'utf8'), hostResolv, "the machine's resolv.conf is untouched")
