@@ -1,0 +1,182 @@
+// The DHCPv6 client's UDP transport on one interface (RFC 8415 sections 7.1, 7.2, 14, 18.2).
+//
+// One socket per interface, bound to the interface's link-local address with its zone
+// (fe80::x%IF) and port 546. Binding a link-local address ties the socket to that interface
+// (Linux sets the socket's bound device from the scope id, as for SO_BINDTODEVICE), so the kernel
+// delivers only datagrams that arrived on IF and were addressed to that address: a reply that
+// arrives on another interface can never reach this transport. As a second check, a sender
+// whose link-local address carries another interface's zone (Node reports the sender's scope id
+// as "%IF") is dropped and counted. The namespace test checks both.
+//
+// Multicast to All_DHCP_Relay_Agents_and_Servers (ff02::1:2) leaves through IF
+// (setMulticastInterface and the destination's zone) with hop limit 1: it is link-scoped
+// (RFC 8415 section 7.1), so it can never be forwarded.
+import { createSocket, type Socket } from 'node:dgram'
+import { networkInterfaces } from 'node:os'
+import type { Clock } from '../client/clock.js'
+import { RealClock } from '../client/clock.js'
+
+export const CLIENT_PORT = 546
+export const SERVER_PORT = 547
+export const ALL_DHCP_RELAY_AGENTS_AND_SERVERS = 'ff02::1:2'
+
+/** Where to send: the link's servers and relays by multicast, or one server by unicast address. */
+export type TransportDestination = 'all-servers' | { unicast: string }
+
+export interface Sender {
+  /** Source address without zone (the zone is always this transport's interface). */
+  address: string
+  port: number
+}
+
+export type MessageHandler = (bytes: Uint8Array, sender: Sender) => void
+
+export interface TransportCounters {
+  sent: number
+  sendErrors: number
+  received: number
+  /** Socket errors reported while receiving; the socket stays open. */
+  receiveErrors: number
+  /** Handlers that threw (e.g. a codec bug on a malformed packet); the datagram is dropped. */
+  handlerErrors: number
+  /** Datagrams whose sender's zone names another interface: dropped. */
+  otherInterface: number
+}
+
+/** What the client state machine needs from a transport; tests inject their own. */
+export interface DhcpTransport {
+  readonly ifname: string
+  /** The link-local address the socket is bound to (without zone). */
+  readonly localAddress: string
+  readonly counters: Readonly<TransportCounters>
+  send(bytes: Uint8Array, destination: TransportDestination): Promise<void>
+  /** Registers the handler for received datagrams (one handler; a new call replaces it). */
+  onMessage(handler: MessageHandler): void
+  close(): Promise<void>
+}
+
+export interface UdpTransportOptions {
+  ifname: string
+  /** Client port to bind; 546 (tests may use another). */
+  clientPort?: number
+  /** Server port to send to; 547. */
+  serverPort?: number
+  /** How long to wait for a usable (non-tentative) link-local address. */
+  linkLocalTimeoutMs?: number
+  clock?: Clock
+  /** Called on socket errors (to log them); the transport carries on. */
+  onError?: (error: Error) => void
+}
+
+/** The interface's link-local addresses as the OS lists them (possibly still tentative). */
+export function linkLocalAddresses(ifname: string): string[] {
+  return (networkInterfaces()[ifname] ?? [])
+    .filter(a => a.family === 'IPv6' && /^fe[89ab]/i.test(a.address))
+    .map(a => a.address.replace(/%.*$/, ''))
+}
+
+export class UdpTransport implements DhcpTransport {
+  readonly counters: TransportCounters = { sent: 0, sendErrors: 0, received: 0, receiveErrors: 0, handlerErrors: 0, otherInterface: 0 }
+  private handler: MessageHandler | undefined
+  private closed = false
+
+  private constructor(
+    readonly ifname: string,
+    readonly localAddress: string,
+    private readonly socket: Socket,
+    private readonly serverPort: number,
+    onError: ((error: Error) => void) | undefined,
+  ) {
+    socket.on('message', (data, rinfo) => {
+      const [address = '', zone] = rinfo.address.split('%')
+      if (zone !== undefined && zone !== ifname) {
+        this.counters.otherInterface++
+        return
+      }
+      this.counters.received++
+      if (!this.handler) return
+      try {
+        this.handler(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), { address, port: rinfo.port })
+      } catch (err) {
+        this.counters.handlerErrors++
+        onError?.(err as Error)
+      }
+    })
+    socket.on('error', err => {
+      this.counters.receiveErrors++
+      onError?.(err)
+    })
+  }
+
+  /**
+   * Opens the transport on `ifname`: waits until a link-local address exists and can be bound
+   * (the kernel refuses to bind a tentative address with EADDRNOTAVAIL while DAD runs), then
+   * binds it with its zone and port 546.
+   */
+  static async open(options: UdpTransportOptions): Promise<UdpTransport> {
+    const { ifname, clientPort = CLIENT_PORT, serverPort = SERVER_PORT, linkLocalTimeoutMs = 10_000, onError } = options
+    const clock = options.clock ?? new RealClock()
+    const deadline = clock.now() + linkLocalTimeoutMs
+    let lastError = 'no link-local address'
+    for (;;) {
+      for (const address of linkLocalAddresses(ifname)) {
+        const socket = createSocket({ type: 'udp6', reuseAddr: false })
+        try {
+          await bindSocket(socket, `${address}%${ifname}`, clientPort)
+          socket.setMulticastInterface(`::%${ifname}`)
+          socket.setMulticastTTL(1)
+          socket.setMulticastLoopback(false)
+          return new UdpTransport(ifname, address, socket, serverPort, onError)
+        } catch (err) {
+          socket.close()
+          const code = (err as NodeJS.ErrnoException).code
+          lastError = `${address}%${ifname}: ${(err as Error).message}`
+          // Only "not usable yet" is worth waiting for; EADDRINUSE (another DHCPv6 client on port
+          // 546) or EACCES (not root) will not go away.
+          if (code !== 'EADDRNOTAVAIL') throw new Error(`cannot bind the DHCPv6 client port on ${ifname}: ${lastError}`)
+        }
+      }
+      if (clock.now() >= deadline) throw new Error(`no usable link-local address on ${ifname} after ${linkLocalTimeoutMs} ms (${lastError}); is the interface up, and has DAD finished?`)
+      await new Promise<void>(resolve => clock.setTimer(100, resolve))
+    }
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.handler = handler
+  }
+
+  send(bytes: Uint8Array, destination: TransportDestination): Promise<void> {
+    const address = destination === 'all-servers' ? ALL_DHCP_RELAY_AGENTS_AND_SERVERS : destination.unicast
+    // Link-local and multicast destinations need the zone; global ones route normally.
+    const target = /^(fe[89ab]|ff)/i.test(address) && !address.includes('%') ? `${address}%${this.ifname}` : address
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error(`transport on ${this.ifname} is closed`))
+      this.socket.send(bytes, this.serverPort, target, err => {
+        if (err) {
+          this.counters.sendErrors++
+          reject(err)
+        } else {
+          this.counters.sent++
+          resolve()
+        }
+      })
+    })
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    this.closed = true
+    return new Promise(resolve => this.socket.close(() => resolve()))
+  }
+}
+
+function bindSocket(socket: Socket, address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err)
+    socket.once('error', onError)
+    socket.bind({ address, port, exclusive: true }, () => {
+      socket.off('error', onError)
+      resolve()
+    })
+  })
+}
