@@ -397,9 +397,9 @@ static int ra6mon_rcv_msg(struct sk_buff *skb, struct nlmsghdr *nlh,
 	if (err)
 		return err;
 	/* Liberal: unknown attributes are ignored, as the ABI promises. */
-	err = ra6mon_nlmsg_parse(nlh, tb, RA6MON_A_MAX, ra6mon_policy, extack);
-	if (err)
-		return err;
+	/* One answer for every malformed attribute (the policy code may say -ERANGE). */
+	if (ra6mon_nlmsg_parse(nlh, tb, RA6MON_A_MAX, ra6mon_policy, extack))
+		return -EINVAL;
 
 	switch (nlh->nlmsg_type) {
 	case RA6MON_MSG_REGISTER:
