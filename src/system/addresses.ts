@@ -104,18 +104,25 @@ export class AddressManager {
 
   /**
    * Watches a newly applied address until DAD settles: 'ok' once it is no longer tentative,
-   * 'dadfailed' when the kernel flags a duplicate (the trigger for Decline, RFC 8415 section
-   * 18.2.8), 'absent' if it disappeared, 'timeout' after `timeoutMs`. Polls `ip -j` every
-   * `pollMs` on the injected clock.
+   * 'dadfailed' when a duplicate was detected (the trigger for Decline, RFC 8415 section
+   * 18.2.8), 'absent' if it was not there at all, 'timeout' after `timeoutMs`. Polls `ip -j`
+   * every `pollMs` on the injected clock.
+   *
+   * The kernel reports a duplicate in two ways (net/ipv6/addrconf.c, addrconf_dad_stop): an
+   * address with infinite lifetimes stays, flagged `dadfailed`; one with finite lifetimes (every
+   * DHCPv6 lease) is deleted outright. So an address that vanishes while still tentative also
+   * counts as a DAD failure.
    */
   waitForDad(address: string, clock: Clock, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<DadOutcome> {
     const { timeoutMs = 10_000, pollMs = 100 } = options
     const deadline = clock.now() + timeoutMs
+    let seenTentative = false
     return new Promise((resolve, reject) => {
       const check = (): void => {
         this.find(address).then(found => {
-          if (found === undefined) return resolve('absent')
+          if (found === undefined) return resolve(seenTentative ? 'dadfailed' : 'absent')
           if (found.dadFailed) return resolve('dadfailed')
+          seenTentative ||= found.tentative
           if (!found.tentative) return resolve('ok')
           if (clock.now() >= deadline) return resolve('timeout')
           clock.setTimer(pollMs, check)

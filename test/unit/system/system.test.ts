@@ -81,6 +81,12 @@ t.test('addresses: list parses ip -j, DAD watch reports ok, dadfailed, absent, t
   runner.jsonOutputs = ['[]']
   t.equal(await am.waitForDad('2001:db8::10', clock), 'absent')
 
+  // The kernel deletes a finite-lifetime address whose DAD failed: tentative, then gone.
+  runner.jsonOutputs = [tentative, '[]']
+  const vanished = am.waitForDad('2001:db8::10', clock, { pollMs: 100 })
+  for (let i = 0; i < 3; i++) { await new Promise(r => setImmediate(r)); clock.advance(100) }
+  t.equal(await vanished, 'dadfailed')
+
   runner.jsonOutputs = Array(50).fill(tentative)
   const slow = am.waitForDad('2001:db8::10', clock, { pollMs: 100, timeoutMs: 1000 })
   for (let i = 0; i < 15; i++) { await new Promise(r => setImmediate(r)); clock.advance(100) }
