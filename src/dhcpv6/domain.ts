@@ -72,6 +72,7 @@ export function encodeName(name: string, out?: Uint8Array, pos = 0): number {
       if (i === name.length - 1) fullyQualified = true
       continue
     }
+    if (c > 0x7f) bad(`character '${String.fromCharCode(c)}' is not ASCII: write its bytes as \\DDD escapes`)
     if (c === 0x5c) {
       const digits = /^\d{3}/.exec(name.slice(i + 1, i + 4))
       if (digits) {
@@ -83,7 +84,6 @@ export function encodeName(name: string, out?: Uint8Array, pos = 0): number {
         c = name.charCodeAt(++i)
       }
     }
-    if (c > 0x7f) bad(`character '${String.fromCharCode(c)}' is not ASCII: write its bytes as \\DDD escapes`)
     if (out) out[labelStart + 1 + labelLength] = c
     labelLength++
   }

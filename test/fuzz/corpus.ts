@@ -1,6 +1,7 @@
 // Shared by the codec tests, the fuzz runs and the benchmark: the captured vectors, hand-built
 // messages that use every option type the codec knows, and a seeded mutation engine.
 import { readFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import { parseIpv6, type Message } from '../../src/dhcpv6/index.js'
 
 export interface Vector {
@@ -15,7 +16,8 @@ export interface Vector {
   tshark: Record<string, string[]>
 }
 
-export const vectorsDir = new URL('../vectors/', import.meta.url)
+// test/vectors/ of the repository, whether this runs from test/fuzz/ (tap) or dist/test/fuzz/ (compiled)
+export const vectorsDir = new URL('test/vectors/', pathToFileURL(`${new URL('.', import.meta.url).pathname.replace(/(\/dist)?\/test\/fuzz\/$/, '')}/`))
 
 export function loadVectors(): Vector[] {
   return JSON.parse(readFileSync(new URL('packets.json', vectorsDir), 'utf8')) as Vector[]

@@ -88,6 +88,11 @@ t.test('names keep case, escapes and partial form exactly', async t => {
   // FQDN: flags 01, partial name "HoST" (no root label); domain list: 3 "a.b", 3 "c d", 3 "com", 0, then the root name
   t.equal(toHex(encoded), '07000001' + '00270006' + '01' + '04486f5354' + '0018000e' + '03612e62' + '03632064' + '03636f6d' + '00' + '00')
   t.same(decodeMessage(encoded), msg)
+  // bytes above 0x7f are escaped as \DDD and come back exactly (found by the fuzz test)
+  const highBytes = '07000001' + '00180005' + '02b8ff' + '0000'
+  const high = decodeMessage(hex(highBytes))
+  t.same(high.type === 'reply' && findOption(high.options, 'domain-list')?.domains, ['\\184\\255.', '.'])
+  t.equal(toHex(encodeMessage(high)), highBytes)
   t.throws(() => encodeMessage({ type: 'reply', transactionId: 1, options: [{ kind: 'domain-list', domains: ['a..b.'] }] }),
     new DhcpEncodeError("domain name 'a..b.': empty label (two dots in a row, or a leading dot)"))
   t.throws(() => encodeMessage({ type: 'reply', transactionId: 1, options: [{ kind: 'fqdn', flags: 0, name: 'x'.repeat(64) }] }),
