@@ -135,9 +135,9 @@ static bool bucket_take(struct ra6mon_iface *iface, u64 now)
 	cap = cost * burst;
 	if (iface->last_refill_ns == 0)
 		iface->credit_ns = cap;
-	else
+	else if (now > iface->last_refill_ns)	/* now was read before the lock: may trail */
 		iface->credit_ns = min(cap, iface->credit_ns + (now - iface->last_refill_ns));
-	iface->last_refill_ns = now;
+	iface->last_refill_ns = max(now, iface->last_refill_ns);
 	if (iface->credit_ns < cost)
 		return false;
 	iface->credit_ns -= cost;
