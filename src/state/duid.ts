@@ -1,7 +1,7 @@
 // The client's DUID (RFC 8415 section 11): built once, persisted as hex in STATE_DIR/duid.json
 // (mode 0600) and reused for ever after, so servers keep recognising the host across restarts.
 import { randomUUID } from 'node:crypto'
-import { join } from 'node:path'
+import { statePaths } from './paths.js'
 import { UsageError } from '../cli/usage-error.js'
 import { field, isHex, isRecord, loadJsonFile, saveJsonFile, type JsonFileFormat } from './json-file.js'
 
@@ -90,7 +90,7 @@ export class DuidStore {
   constructor(readonly stateDir: string) {}
 
   get path(): string {
-    return join(this.stateDir, 'duid.json')
+    return statePaths(this.stateDir).duid
   }
 
   /** Returns the persisted DUID, or builds one with `create`, persists it and returns it. */

@@ -3,7 +3,7 @@
 // They are derived once from the interface's MAC address (its last 4 bytes, as other clients do)
 // or ifindex, made unique, and persisted in STATE_DIR/iaids.json, so a later change of MAC,
 // ifindex or interface order does not move them.
-import { join } from 'node:path'
+import { statePaths } from './paths.js'
 import { checkInterfaceName } from './interface-name.js'
 import { field, isRecord, isUint32, loadJsonFile, saveJsonFile, type JsonFileFormat, type LoadResult } from './json-file.js'
 
@@ -42,7 +42,7 @@ export class IaidStore {
   constructor(readonly stateDir: string) {}
 
   get path(): string {
-    return join(this.stateDir, 'iaids.json')
+    return statePaths(this.stateDir).iaids
   }
 
   /** The IAID for the `index`-th IA of `type` on `ifname`: the persisted one, or a new unique one. */

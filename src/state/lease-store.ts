@@ -2,9 +2,9 @@
 // atomically) so a restarted daemon can Confirm or Renew instead of starting over.
 import { isIPv6 } from 'node:net'
 import { unlink } from 'node:fs/promises'
-import { join } from 'node:path'
 import { field, isFiniteNumber, isHex, isRecord, isString, isStringArray, isUint32, loadJsonFile, saveJsonFile, type JsonFileFormat, type LoadResult } from './json-file.js'
 import { checkInterfaceName } from './interface-name.js'
+import { statePaths } from './paths.js'
 
 /** Lifetimes and T1/T2 are in seconds as received; 0xFFFFFFFF means infinity (RFC 8415 section 7.7). */
 export const INFINITE_LIFETIME = 0xffffffff
@@ -123,7 +123,7 @@ export class LeaseStore {
   constructor(readonly stateDir: string) {}
 
   pathFor(ifname: string): string {
-    return join(this.stateDir, `${checkInterfaceName(ifname)}.lease.json`)
+    return statePaths(this.stateDir).lease(ifname)
   }
 
   /** Loads the interface's lease; a corrupt or foreign file is moved aside and reported, never thrown. */

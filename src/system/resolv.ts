@@ -3,10 +3,10 @@
 // the host's resolv.conf from a test once broke name resolution for a whole build machine.
 import { realpathSync } from 'node:fs'
 import { unlink } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { isIPv6 } from 'node:net'
 import { UsageError } from '../cli/usage-error.js'
-import { checkInterfaceName } from '../state/interface-name.js'
+import { statePaths } from '../state/paths.js'
 import { writeFileAtomic } from '../state/atomic.js'
 
 export const SYSTEM_RESOLV_CONF = '/etc/resolv.conf'
@@ -20,7 +20,7 @@ export interface DnsSettings {
 
 /** Default fragment path: STATE_DIR/IF.resolv.conf. */
 export function defaultResolvFragmentPath(stateDir: string, ifname: string): string {
-  return join(stateDir, `${checkInterfaceName(ifname)}.resolv.conf`)
+  return statePaths(stateDir).resolvFragment(ifname)
 }
 
 /** Refuses the system resolv.conf (also through a symlink) unless explicitly allowed. */
