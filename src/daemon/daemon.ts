@@ -1,0 +1,340 @@
+// The daemon: one client per interface, fed by RA events, driven by the control socket's verbs,
+// stopped by signals. Everything outside (the client itself, the RA source, the Router
+// Solicitation, link up/down) comes in through small interfaces, so the unit tests run the real
+// daemon with recording fakes and `ra6dhcp run` plugs in the real parts (wiring.ts).
+import type { Logger } from '../log/logger.js'
+import type { ClientControl, RaTrigger, StartSpec } from '../client/api.js'
+import type { ClientEvent } from '../client/machine/ports.js'
+import { UsageError } from '../cli/usage-error.js'
+import { diffSettings, type DaemonSettings, type InterfaceSettings, type SettingsChange } from './config.js'
+import { ControlServer } from './control-server.js'
+import { formatClientEvent } from './event-log.js'
+import type { ControlRequest, ControlResponse, DaemonStatus, InterfaceOutcome, InterfaceReport, LastRa } from './protocol.js'
+import { parseControlArgv, type ControlCommand, type VerbContext } from './verbs.js'
+
+/** One interface's client as the daemon holds it. */
+export interface ManagedClient {
+  control: ClientControl
+  /** Frees what the client holds (its socket); called after stop(). */
+  close(): Promise<void>
+}
+
+export interface ClientContext {
+  ifname: string
+  settings: InterfaceSettings
+  daemon: DaemonSettings
+  /** What an RA-started operation (and a bare `start`) asks for, IAIDs included. */
+  defaultSpec: StartSpec
+  onEvent(event: ClientEvent): void
+}
+
+export type ClientFactory = (context: ClientContext) => Promise<ManagedClient>
+
+/** What the daemon reads from an RaEvent (src/ra/events.ts). */
+export interface RaNotice {
+  ifname: string
+  flags: { managed: boolean; other: boolean }
+  replayed: boolean
+  router?: string
+  kernelTimeNs?: bigint
+}
+
+/** The RA events the daemon needs: a RaMonitor, or a test's emitter. */
+export interface RaFeed {
+  readonly source: string | undefined
+  on(event: 'ra', listener: (event: RaNotice) => void): unknown
+  on(event: 'warning', listener: (message: string) => void): unknown
+  on(event: 'error', listener: (err: Error) => void): unknown
+  start(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface DaemonPorts {
+  createClient: ClientFactory
+  raFeed: RaFeed
+  /** Persisted IAIDs of an interface: `count` of each type, allocated once (IaidStore). */
+  iaids(ifname: string, counts: { na: number; pd: number }): Promise<{ na: number[]; pd: number[] }>
+  /** Sends a Router Solicitation on the interface (rdisc6). */
+  solicitRouter(ifname: string): Promise<void>
+  /** Takes the link down or up (`ip link set dev IF down|up`). */
+  setLink(ifname: string, up: boolean): Promise<void>
+  logger: Logger
+  /** Re-resolves the settings from the config file and the original flags (SIGHUP). */
+  reloadSettings?(): DaemonSettings
+  version?: string
+  now?: () => number
+}
+
+interface InterfaceEntry {
+  ifname: string
+  settings: InterfaceSettings
+  defaultSpec: StartSpec
+  iaids: { na: number[]; pd: number[] }
+  client: ManagedClient
+  raCount: number
+  lastRa?: LastRa
+  linkDown: boolean
+  log: Logger
+}
+
+/** How long a running client gets to stop (Release included) before the daemon gives up on it. */
+const STOP_TIMEOUT_MS = 60_000
+
+export class Daemon {
+  private settings: DaemonSettings
+  private readonly entries = new Map<string, InterfaceEntry>()
+  private control: ControlServer | undefined
+  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new'
+  private readonly startedAt: number
+  private readonly now: () => number
+  private stopping: Promise<void> | undefined
+  /** Serialises verbs and reloads so two never interleave on one client. */
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(settings: DaemonSettings, private readonly ports: DaemonPorts) {
+    this.settings = settings
+    this.now = ports.now ?? Date.now
+    this.startedAt = this.now()
+  }
+
+  get currentSettings(): DaemonSettings { return this.settings }
+
+  /** Control socket first (so a second daemon fails before touching anything), then clients, then RAs. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`daemon already ${this.state}`)
+    this.state = 'starting'
+    const log = this.ports.logger
+    this.control = new ControlServer(this.settings.controlSocket, request => this.handleRequest(request), err => log.error({ err }, 'control socket error'))
+    await this.control.listen()
+    try {
+      for (const [ifname, settings] of this.settings.interfaces) {
+        this.entries.set(ifname, await this.createEntry(ifname, settings))
+      }
+      const feed = this.ports.raFeed
+      feed.on('ra', event => this.onRa(event))
+      feed.on('warning', message => log.warn(message))
+      feed.on('error', err => log.error({ err }, `RA source failed: ${err.message}; verbs still work, RAs are no longer seen`))
+      await feed.start()
+    } catch (err) {
+      await this.shutdown('start failed')
+      throw err
+    }
+    this.state = 'running'
+    log.info({ interfaces: [...this.entries.keys()], raSource: this.ports.raFeed.source, controlSocket: this.settings.controlSocket }, 'ra6dhcp running')
+    for (const entry of this.entries.values()) {
+      if (entry.raCount === 0) void this.solicitRouter(entry)
+    }
+  }
+
+  private async createEntry(ifname: string, settings: InterfaceSettings): Promise<InterfaceEntry> {
+    const iaids = await this.ports.iaids(ifname, { na: settings.iaNa, pd: settings.iaPd.count })
+    const defaultSpec = defaultSpecOf(settings, iaids)
+    const log = this.ports.logger.child({ interface: ifname })
+    const client = await this.ports.createClient({
+      ifname, settings, daemon: this.settings, defaultSpec, onEvent: event => logClientEvent(log, event),
+    })
+    return { ifname, settings, defaultSpec, iaids, client, raCount: 0, linkDown: false, log }
+  }
+
+  private async solicitRouter(entry: InterfaceEntry): Promise<void> {
+    entry.log.info('no RA seen for this interface yet: sending a Router Solicitation')
+    try {
+      await this.ports.solicitRouter(entry.ifname)
+    } catch (err) {
+      entry.log.warn({ err }, `Router Solicitation failed: ${(err as Error).message}; waiting for the router's next periodic RA`)
+    }
+  }
+
+  private onRa(event: RaNotice): void {
+    const entry = this.entries.get(event.ifname)
+    if (!entry || this.state === 'stopping' || this.state === 'stopped') return
+    entry.raCount++
+    const lastRa: LastRa = { at: new Date(this.now()).toISOString(), managed: event.flags.managed, other: event.flags.other, replayed: event.replayed }
+    if (event.router !== undefined) lastRa.router = event.router
+    entry.lastRa = lastRa
+    entry.log.info({ M: lastRa.managed, O: lastRa.other, router: event.router, replayed: event.replayed || undefined }, 'RA accepted by the kernel')
+    const trigger: RaTrigger = { managed: event.flags.managed, other: event.flags.other, replayed: event.replayed }
+    if (event.kernelTimeNs !== undefined) trigger.receivedAtNs = event.kernelTimeNs
+    entry.client.control.onRa(trigger)
+  }
+
+  private verbContext(): VerbContext {
+    return {
+      interfaces: [...this.entries.keys()],
+      defaultSpec: ifname => this.entries.get(ifname)!.defaultSpec,
+      persistedIaids: ifname => this.entries.get(ifname)!.iaids,
+    }
+  }
+
+  /** Answers one control request; verbs run one at a time. */
+  handleRequest(request: ControlRequest): Promise<ControlResponse> {
+    const run = this.queue.then(() => this.apply(request))
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  private async apply(request: ControlRequest): Promise<ControlResponse> {
+    if (this.state !== 'running') return { ok: false, error: `the daemon is ${this.state}: try again ${this.state === 'starting' ? 'in a moment' : 'after starting it with `ra6dhcp run IF`'}` }
+    let command: ControlCommand
+    try {
+      command = parseControlArgv(request.argv, this.verbContext(), request.interface)
+    } catch (err) {
+      if (err instanceof UsageError) return { ok: false, error: err.message }
+      throw err
+    }
+    if (command.verb === 'status') return { ok: true, verb: 'status', status: this.status(command.interfaces) }
+    this.ports.logger.info({ verb: request.argv.join(' '), interfaces: command.interfaces }, 'control verb')
+    const results: InterfaceOutcome[] = []
+    for (const ifname of command.interfaces) {
+      const entry = this.entries.get(ifname)!
+      const control = entry.client.control
+      const outcome: InterfaceOutcome = { interface: ifname, state: '' }
+      switch (command.verb) {
+        case 'start': {
+          const spec = command.start!.get(ifname)!
+          outcome.spec = spec
+          control.start(spec)
+          break
+        }
+        case 'stop': await control.stop(); break
+        case 'restart': await control.restart(); break
+        case 'release': await control.release(); break
+        case 'ifdown':
+          await this.ports.setLink(ifname, false)
+          entry.linkDown = true
+          control.ifdown()
+          break
+        case 'ifup':
+          await this.ports.setLink(ifname, true)
+          entry.linkDown = false
+          control.ifup()
+          break
+      }
+      outcome.state = control.status().state
+      results.push(outcome)
+    }
+    return { ok: true, verb: command.verb, results }
+  }
+
+  status(interfaces: readonly string[] = [...this.entries.keys()]): DaemonStatus {
+    const now = this.now()
+    const reports: InterfaceReport[] = interfaces.map(ifname => {
+      const entry = this.entries.get(ifname)!
+      const report: InterfaceReport = { ...entry.client.control.status(), onRa: entry.settings.onRa, raCount: entry.raCount }
+      if (entry.lastRa) report.lastRa = entry.lastRa
+      if (entry.linkDown) report.linkDown = true
+      return report
+    })
+    const status: DaemonStatus = {
+      pid: process.pid,
+      version: this.ports.version ?? 'unknown',
+      startedAt: new Date(this.startedAt).toISOString(),
+      uptimeSeconds: Math.floor((now - this.startedAt) / 1000),
+      controlSocket: this.settings.controlSocket,
+      stateDir: this.settings.stateDir,
+      interfaces: reports,
+    }
+    if (this.ports.raFeed.source !== undefined) status.raSource = this.ports.raFeed.source
+    if (this.settings.configFile !== undefined) status.configFile = this.settings.configFile
+    return status
+  }
+
+  /**
+   * SIGHUP: re-reads the config. The log level applies at once; an interface whose client
+   * settings changed gets a new client (stopped without Release, so the lease stays on disk and
+   * the new client Confirms it when the last RA is replayed to it). Daemon-wide settings that
+   * only a restart can change are reported, and kept as they were.
+   */
+  reload(): Promise<SettingsChange> {
+    const run = this.queue.then(() => this.applyReload())
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  private async applyReload(): Promise<SettingsChange> {
+    if (!this.ports.reloadSettings) throw new Error('this daemon has no config to reload')
+    const log = this.ports.logger
+    const next = this.ports.reloadSettings()
+    const change = diffSettings(this.settings, next)
+    if (next.logLevel !== this.settings.logLevel) log.level = next.logLevel
+    const interfacesChanged = change.needsRestart.some(item => item.startsWith('interfaces'))
+    const daemonWide = {
+      raSource: this.settings.raSource, stateDir: this.settings.stateDir, controlSocket: this.settings.controlSocket,
+      logFormat: this.settings.logFormat, duid: this.settings.duid,
+    }
+    const merged: DaemonSettings = { ...next, ...daemonWide, interfaces: new Map(this.settings.interfaces) }
+    if (this.settings.configFile !== undefined) merged.configFile = this.settings.configFile
+    for (const [ifname, entry] of this.entries) {
+      const updated = next.interfaces.get(ifname)
+      if (!updated || JSON.stringify(updated) === JSON.stringify(entry.settings)) continue
+      merged.interfaces.set(ifname, updated)
+      await this.replaceClient(entry, updated, merged)
+    }
+    this.settings = merged
+    if (interfacesChanged) change.needsRestart = change.needsRestart.filter(i => !i.startsWith('interfaces')).concat('interfaces (the daemon keeps running on the ones it started with)')
+    log.info({ applied: change.applied, needsRestart: change.needsRestart }, change.applied.length + change.needsRestart.length === 0
+      ? 'config reloaded: nothing changed'
+      : 'config reloaded')
+    if (change.needsRestart.length > 0) log.warn({ needsRestart: change.needsRestart }, 'these changes apply only after a daemon restart (systemctl restart)')
+    return change
+  }
+
+  private async replaceClient(entry: InterfaceEntry, settings: InterfaceSettings, daemon: DaemonSettings): Promise<void> {
+    entry.log.info('client settings changed: restarting this interface\'s client (lease kept)')
+    await entry.client.control.stop()
+    await entry.client.close()
+    const iaids = await this.ports.iaids(entry.ifname, { na: settings.iaNa, pd: settings.iaPd.count })
+    const defaultSpec = defaultSpecOf(settings, iaids)
+    entry.client = await this.ports.createClient({ ifname: entry.ifname, settings, daemon, defaultSpec, onEvent: event => logClientEvent(entry.log, event) })
+    entry.settings = settings
+    entry.iaids = iaids
+    entry.defaultSpec = defaultSpec
+    if (entry.lastRa) entry.client.control.onRa({ managed: entry.lastRa.managed, other: entry.lastRa.other, replayed: true })
+  }
+
+  /** Stops every client (with Release where configured), the RA feed and the control socket. */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.shutdown(reason)
+    return this.stopping
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    this.state = 'stopping'
+    const log = this.ports.logger
+    log.info({ reason }, 'stopping')
+    await this.ports.raFeed.close().catch(err => log.warn({ err }, 'closing the RA source failed'))
+    await Promise.all([...this.entries.values()].map(async entry => {
+      try {
+        await withTimeout(entry.client.control.stop(), STOP_TIMEOUT_MS, `${entry.ifname}: stop did not finish within ${STOP_TIMEOUT_MS / 1000} s`)
+      } catch (err) {
+        entry.log.error({ err }, `stopping the client failed: ${(err as Error).message}`)
+      }
+      await entry.client.close().catch(err => entry.log.warn({ err }, 'closing the client failed'))
+    }))
+    await this.control?.close()
+    this.state = 'stopped'
+    log.info('stopped')
+  }
+}
+
+export function defaultSpecOf(settings: InterfaceSettings, iaids: { na: number[]; pd: number[] }): StartSpec {
+  if (settings.stateless) return { mode: 'stateless', iaNa: [], iaPd: [], dns: true }
+  return {
+    mode: 'stateful',
+    iaNa: iaids.na.slice(0, settings.iaNa),
+    iaPd: iaids.pd.slice(0, settings.iaPd.count).map(iaid =>
+      settings.iaPd.prefixLength === undefined ? { iaid } : { iaid, prefixLength: settings.iaPd.prefixLength }),
+    dns: true,
+  }
+}
+
+function logClientEvent(log: Logger, event: ClientEvent): void {
+  const { level, message, fields } = formatClientEvent(event)
+  log[level](fields, message)
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms) })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
