@@ -1,20 +1,26 @@
 // RFC 1035 section 3.1 wire names (no compression, RFC 8415 section 10) <-> presentation text that
 // keeps every byte: case is kept, '.', '\' and non-printable bytes are escaped, a trailing '.'
 // marks a name ending with the root label. decode(encode(x)) and encode(decode(x)) are exact.
-import { DhcpEncodeError } from './errors.js'
+import { DhcpDecodeError, DhcpEncodeError } from './errors.js'
+import { optionName } from './options.js'
 
 const maxWireLength = 255
-
-export type NameErrorReporter = (message: string, offset: number) => never
 
 /** Set by decodeName: the offset just past the name (saves allocating a result object per name). */
 export let decodedNameEnd = 0
 
+/** Presentation text of each byte value inside a label: itself when printable, else escaped. */
+const byteText: string[] = Array.from({ length: 256 }, (_, c) => {
+  if (c === 0x2e || c === 0x5c) return '\\' + String.fromCharCode(c)
+  if (c > 0x20 && c < 0x7f) return String.fromCharCode(c)
+  return '\\' + String(c).padStart(3, '0')
+})
+
 /**
  * Decodes one name starting at `start` and ending at the root label or at `end` (a partial name).
- * Reports malformed labels through `fail` (which throws).
+ * Malformed labels throw DhcpDecodeError naming option `code`, whose body starts at `bodyStart`.
  */
-export function decodeName(b: Uint8Array, start: number, end: number, fail: NameErrorReporter): string {
+export function decodeName(b: Uint8Array, start: number, end: number, code: number, bodyStart: number): string {
   let i = start
   let text = ''
   while (i < end) {
@@ -26,21 +32,20 @@ export function decodeName(b: Uint8Array, start: number, end: number, fail: Name
     }
     if (len > 63) {
       const what = (len & 0xc0) === 0xc0 ? 'a compression pointer, which DHCPv6 forbids' : `label type 0x${(len & 0xc0).toString(16)}, labels are at most 63 bytes`
-      fail(`label at offset ${i} starts with 0x${len.toString(16)}: ${what}`, i)
+      throw nameError(code, bodyStart, `label at offset ${i} starts with 0x${len.toString(16)}: ${what}`, i)
     }
-    if (i + 1 + len > end) fail(`label at offset ${i} declares length ${len} but only ${end - i - 1} bytes remain`, i)
-    if (text.length > 0) text += '.'
-    for (let j = i + 1; j <= i + len; j++) {
-      const c = b[j]!
-      if (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c) text += String.fromCharCode(c)
-      else if (c === 0x2e || c === 0x5c) text += '\\' + String.fromCharCode(c)
-      else text += '\\' + (c < 10 ? '00' : c < 100 ? '0' : '') + c
-    }
+    if (i + 1 + len > end) throw nameError(code, bodyStart, `label at offset ${i} declares length ${len} but only ${end - i - 1} bytes remain`, i)
+    if (i !== start) text += '.'
+    for (let j = i + 1; j <= i + len; j++) text += byteText[b[j]!]!
     i += 1 + len
   }
-  if (i - start > maxWireLength) fail(`name at offset ${start} is ${i - start} bytes long, more than ${maxWireLength}`, start)
+  if (i - start > maxWireLength) throw nameError(code, bodyStart, `name at offset ${start} is ${i - start} bytes long, more than ${maxWireLength}`, start)
   decodedNameEnd = i
   return text
+}
+
+function nameError(code: number, bodyStart: number, problem: string, offset: number): DhcpDecodeError {
+  return new DhcpDecodeError(`option ${code} (${optionName(code)}) at offset ${bodyStart - 4}: ${problem}`, offset)
 }
 
 /** Wire length of a presentation name; writes it at `pos` when `out` is given. */

@@ -1,12 +1,14 @@
 // Messages: RFC 8415 section 8 (client/server: msg-type, 24-bit transaction-id, options) and
 // section 9 (relay: msg-type, hop-count, link-address, peer-address, options).
 import { put32, u32 } from './bytes.js'
-import { MessageType, messageTypeByCode } from './constants.js'
+import { MessageType, messageTypeByCode, type MessageTypeName } from './constants.js'
 import { DhcpDecodeError, DhcpEncodeError } from './errors.js'
 import type { Message } from './model.js'
 import { decodeOptions, encodeOptions, optionsLength } from './options.js'
 
 const relayHeaderLength = 34
+/** msg-type -> name, as an array: a Map lookup shows in the decode profile. */
+const messageTypeNames: (MessageTypeName | undefined)[] = Array.from({ length: 256 }, (_, code) => messageTypeByCode.get(code))
 
 /** Decodes one DHCPv6 message (a UDP payload). Throws DhcpDecodeError when it is malformed. */
 export function decodeMessage(bytes: Uint8Array): Message {
@@ -19,7 +21,7 @@ export function decodeMessageAt(b: Uint8Array, start: number, end: number): Mess
   const length = end - start
   if (length < 1) throw new DhcpDecodeError(`message at offset ${start} is empty: a DHCPv6 message needs at least 4 bytes`, start)
   const msgType = b[start]!
-  const type = messageTypeByCode.get(msgType)
+  const type = messageTypeNames[msgType]
   if (type === undefined) return { type: 'unknown', msgType, body: b.subarray(start + 1, end) }
   if (type === 'relay-forw' || type === 'relay-repl') {
     if (length < relayHeaderLength) {

@@ -44,10 +44,6 @@ function expectMultiple(code: number, start: number, end: number, unit: number):
   if ((end - start) % unit !== 0) fail(code, start, `has length ${end - start}, expected a multiple of ${unit}`)
 }
 
-function nameFailer(code: number, start: number) {
-  return (problem: string, offset: number): never => fail(code, start, `: ${problem}`, offset)
-}
-
 // ---- encode checks ----
 
 function checkUint(value: number, bits: 8 | 16 | 32, what: string): void {
@@ -360,8 +356,7 @@ const codecs = [
   codec('domain-list', 'Domain Search List', {
     decode: (b, s, e) => {
       const domains: string[] = []
-      const onError = nameFailer(24, s)
-      for (let i = s; i < e; i = decodedNameEnd) domains.push(decodeName(b, i, e, onError))
+      for (let i = s; i < e; i = decodedNameEnd) domains.push(decodeName(b, i, e, 24, s))
       return { kind: 'domain-list', domains }
     },
     length: o => {
@@ -419,7 +414,7 @@ const codecs = [
   codec('fqdn', 'Client FQDN', {
     decode: (b, s, e) => {
       expectAtLeast(39, s, e, 1)
-      const name = decodeName(b, s + 1, e, nameFailer(39, s))
+      const name = decodeName(b, s + 1, e, 39, s)
       if (decodedNameEnd !== e) fail(39, s, `: ${e - decodedNameEnd} bytes follow the name's root label at offset ${decodedNameEnd - 1}`, decodedNameEnd)
       return { kind: 'fqdn', flags: b[s]!, name }
     },
@@ -438,7 +433,7 @@ const codecs = [
           if (len !== 16) fail(56, s, `: suboption ${code} (${code === 1 ? 'server address' : 'multicast address'}) at offset ${i} has length ${len}, expected 16`, i)
           suboptions.push({ type: code === 1 ? 'server-address' : 'multicast-address', address: b.subarray(from, to) })
         } else if (code === 3) {
-          const name = decodeName(b, from, to, nameFailer(56, s))
+          const name = decodeName(b, from, to, 56, s)
           if (decodedNameEnd !== to) fail(56, s, `: suboption 3 (FQDN) at offset ${i}: ${to - decodedNameEnd} bytes follow the name`, decodedNameEnd)
           suboptions.push({ type: 'fqdn', name })
         } else {
