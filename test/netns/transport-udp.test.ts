@@ -98,7 +98,7 @@ class Child {
 async function tests(): Promise<void> {
   const { default: t } = await import('tap')
   t.test('multicast to ff02::1:2 reaches the server; its unicast reply and only same-interface traffic reach the transport', async t => {
-    if (!need(t, { root: true, commands: ['ip'] })) return
+    if (!need(t, { root: true, commands: ['ip', 'tshark'] })) return
     const lab = new NetnsLab(t)
     const client = await lab.addNamespace('c')
     const server = await lab.addNamespace('s')
@@ -118,7 +118,18 @@ async function tests(): Promise<void> {
     t.same(await cli.wait(l => l.ev === 'ready' && l.if === 'c0'), { ev: 'ready', if: 'c0', local: c0LL }, 'bound to the link-local address of c0')
     t.ok(await cli.wait(l => l.ev === 'ready' && l.if === 'c1'))
 
+    // Capture the multicast on the server's side of the link to see its IPv6 header.
+    const capture = server.spawn('tshark', ['tshark', '-l', '-i', 's0', '-c', '1', '-f', 'udp dst port 547', '-T', 'fields', '-e', 'ipv6.hlim', '-e', 'ipv6.dst', '-e', 'udp.srcport'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let captured = ''
+    capture.process.stdout?.on('data', (chunk: Buffer) => { captured += chunk.toString() })
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('tshark did not start capturing')), 20000)
+      capture.process.stderr?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('Capture started')) { clearTimeout(timer); resolve() } })
+    })
+
     cli.send({ cmd: 'send', if: 'c0', to: 'all-servers', data: 'solicit-1' })
+    await Promise.race([capture.exited, new Promise(r => setTimeout(r, 10000))])
+    t.same(captured.trim().split('\t'), ['1', 'ff02::1:2', '546'], 'on the wire: hop limit 1, to ff02::1:2, from port 546')
     const got = await srv.wait(l => l.ev === 'msg')
     t.same(got, { ev: 'msg', to: 'ff02::1:2', from: `${c0LL}%s0`, port: 546, data: 'solicit-1' }, 'server got it on ff02::1:2 from the client link-local, port 546')
     const reply = await cli.wait(l => l.ev === 'msg' && l.data === 'reply:solicit-1')
