@@ -128,7 +128,9 @@ async function tests(): Promise<void> {
     })
 
     cli.send({ cmd: 'send', if: 'c0', to: 'all-servers', data: 'solicit-1' })
-    await Promise.race([capture.exited, new Promise(r => setTimeout(r, 10000))])
+    let giveUp: NodeJS.Timeout | undefined
+    await Promise.race([capture.exited, new Promise(r => { giveUp = setTimeout(r, 10000) })])
+    clearTimeout(giveUp)
     t.same(captured.trim().split('\t'), ['1', 'ff02::1:2', '546'], 'on the wire: hop limit 1, to ff02::1:2, from port 546')
     const got = await srv.wait(l => l.ev === 'msg')
     t.same(got, { ev: 'msg', to: 'ff02::1:2', from: `${c0LL}%s0`, port: 546, data: 'solicit-1' }, 'server got it on ff02::1:2 from the client link-local, port 546')
