@@ -19,7 +19,7 @@
 #include <net/ndisc.h>
 
 #include "compat.h"
-#include "ra6mon.h"
+#include "internal.h"
 
 /* The fixed part of an RA: ICMPv6 header, reachable time, retrans timer. */
 #define RA6MON_RA_FIXED_LEN	16

@@ -15,7 +15,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
-#include "ra6mon.h"
+#include "internal.h"
 
 #define RA6MON_VERSION "0.1.0"
 

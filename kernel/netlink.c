@@ -16,7 +16,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
-#include "ra6mon.h"
+#include "internal.h"
 
 static const struct nla_policy ra6mon_policy[RA6MON_A_MAX + 1] = {
 	[RA6MON_A_FILTER] = { .type = NLA_NESTED },
@@ -276,15 +276,16 @@ static int do_register(struct ra6mon_net *rn, struct sk_buff *skb,
 	rcu_read_lock();
 	spin_lock_bh(&rn->lock);
 	old = client_find(rn, portid);
-	if (old) {
-		/* Same port again: new filter, and a fresh replay (ENOBUFS recovery). */
-		list_replace_rcu(&old->node, &client->node);
-	} else if (rn->nr_clients >= READ_ONCE(ra6mon_max_clients)) {
+	if (!old && rn->nr_clients >= READ_ONCE(ra6mon_max_clients)) {
 		spin_unlock_bh(&rn->lock);
 		rcu_read_unlock();
 		kfree(client);
 		NL_SET_ERR_MSG(extack, "ra6mon: too many clients in this namespace (max_clients)");
 		return -ENOSPC;
+	}
+	if (old) {
+		/* Same port again: new filter, and a fresh replay (ENOBUFS recovery). */
+		list_replace_rcu(&old->node, &client->node);
 	} else {
 		list_add_tail_rcu(&client->node, &rn->clients);
 		rn->nr_clients++;

@@ -7,7 +7,7 @@
 #include <net/net_namespace.h>
 
 #include "compat.h"
-#include "ra6mon.h"
+#include "internal.h"
 
 static const char * const counter_names[RA6MON_CNT_REJECT_BASE] = {
 	[RA6MON_CNT_SEEN]		= "ra_seen",

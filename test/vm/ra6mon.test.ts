@@ -38,7 +38,9 @@ t.test('ra6mon.ko on the packaged kernel', async t => {
     script: 'test/vm/guest/ra6mon.sh', timeoutMs: 300_000, memoryMb: 768,
     // The refusals test makes insmod fail on purpose: those two lines are expected.
     allowDmesg: [/ra6mon: netlink protocol 0 is already in use; load the module with protocol=N/,
-      /ra6mon: protocol=99 is out of range/],
+      /ra6mon: protocol=99 is out of range/,
+      // debug=1 during the invalid-RA plan, on purpose
+      /ra6mon: a0: RA from \S+ not accepted: \w+$/],
   })
   t.comment(`VM wall time ${vm.wallMs} ms`)
   if (vm.failure || vm.exitCode !== 0) {
@@ -137,6 +139,25 @@ t.test('ra6mon.ko on the packaged kernel', async t => {
     }
     const client = live(jsonl(vm, 'invalid/a.jsonl'))
     t.equal(client.length, 2, 'the listening client heard exactly the two acceptable RAs')
+    const debugLog = vm.files.get('invalid/debug-log.txt') ?? ''
+    t.match(debugLog, /ra6mon: a0: RA from fe80::\S+ not accepted: hop_limit/, 'debug=1 logs why an RA was refused')
+    t.match(debugLog, /not accepted: policy/, 'including the interface policy')
+  })
+
+  t.test('a client that does not read: queue full, ENOBUFS, counters still add up', async t => {
+    const b = counters(vm, 'queuefull/proc-before.txt'), a = counters(vm, 'queuefull/proc-after.txt')
+    t.equal(delta(b, a, 'ra_accepted'), 50, '50 RAs accepted (rate limit off)')
+    t.ok(delta(b, a, 'notify_queue_full') > 0, `dropped as queue-full: ${delta(b, a, 'notify_queue_full')}`)
+    t.equal(delta(b, a, 'notify_sent') + delta(b, a, 'notify_queue_full'), 100, 'sent + queue_full = 50 x 2 clients')
+    t.equal(live(jsonl(vm, 'queuefull/reader.jsonl')).length, 50, 'the reading client got all 50')
+    const stalled = jsonl(vm, 'queuefull/stalled.jsonl')
+    t.ok(stalled.some(l => l.type === 'enobufs'), 'the stalled client is told (ENOBUFS)')
+    t.equal(live(stalled).length, 50 - delta(b, a, 'notify_queue_full'), 'it got exactly the ones not dropped')
+  })
+
+  t.test('a removed interface takes its remembered RA with it', async t => {
+    t.equal(counters(vm, 'ifdel/proc-before.txt').interfaces, 1, 'a0 remembered')
+    t.equal(counters(vm, 'ifdel/proc-after.txt').interfaces, 0, 'forgotten once a0 is deleted')
   })
 
   t.test('registration without CAP_NET_ADMIN is refused with EPERM; the client limit with ENOSPC', async t => {

@@ -154,9 +154,12 @@ cat >/tmp/plan.json <<PLAN
  {"name": "valid-crafted", "kind": "valid"}
 ]
 PLAN
+echo 1 >$PARAMS/debug
 in_ns rtr $CRAFT plan --iface ra0 --plan /tmp/plan.json --proc "/proc/$PID_a/net/ra6mon" \
 	>"$OUT/invalid/plan.jsonl" 2>"$OUT/invalid/plan.err"
 result invalid-plan-ran "$([ $? -eq 0 ] && echo ok || echo fail)" "$(cat "$OUT/invalid/plan.err")"
+echo 0 >$PARAMS/debug
+dmesg | grep 'not accepted' | save invalid/debug-log.txt
 sleep 0.2
 stop_pid "$PID_a"
 
@@ -228,6 +231,17 @@ proc_ns b | save isolation/proc-b-after.txt
 stop_pid "$PID_a"
 stop_pid "$PID_b"	# the b client registered before radvd ran: it must have heard only rb0's RA
 
+step "queue full: a client that does not read"
+echo 0 >$PARAMS/rate_limit
+start_client queuefull/reader a --timeout-ms 600000
+start_client queuefull/stalled a --timeout-ms 1500 --rcvbuf 4096 --no-read-ms 4000
+proc_ns a | save queuefull/proc-before.txt
+in_ns rtr $CRAFT send --iface ra0 --kind valid --count 50 | save queuefull/sent.json
+sleep 0.3
+proc_ns a | save queuefull/proc-after.txt
+wait "$PID_stalled"
+stop_pid "$PID_reader"
+
 step "flood"
 echo 50 >$PARAMS/rate_limit
 echo 10 >$PARAMS/rate_burst
@@ -260,6 +274,9 @@ else result rmmod-refused-while-client-open fail "$(cat "$OUT/rmmod-busy.err")";
 stop_pid "$PID_holder"
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 wait
+proc_ns a | save ifdel/proc-before.txt
+ip -n a link del a0
+proc_ns a | save ifdel/proc-after.txt
 check rmmod-after-clients-closed rmmod ra6mon
 if [ -e /proc/net/ra6mon ]; then result proc-removed fail "/proc/net/ra6mon still there"; else result proc-removed ok; fi
 for ns in a b rtr; do ip netns del "$ns"; done

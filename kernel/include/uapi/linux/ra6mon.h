@@ -126,8 +126,8 @@ enum ra6mon_stat {
 	RA6MON_STAT_NOTIFY_NOMEM,	/* dropped: allocation failed */
 	RA6MON_STAT_CLIENTS,		/* u32: registered clients now */
 	/* Appended after ABI version 1 was first published (compatible growth): */
-	RA6MON_STAT_NOTIFY_PORT_GONE,	/* dropped: the client's port had closed (client removed) */
-	RA6MON_STAT_NOTIFY_REPLAYED,	/* replayed events sent on registration (not notifications) */
+	RA6MON_STAT_NOTIFY_PORT_GONE,	/* dropped: the client's port was closed (removed) */
+	RA6MON_STAT_NOTIFY_REPLAYED,	/* events replayed on registration (not counted as sent) */
 	RA6MON_STAT_RA_NOT_REMEMBERED,	/* accepted RAs not kept for replay (max_interfaces) */
 	RA6MON_STAT_INTERFACES,		/* u32: interfaces with remembered state now */
 	/* RA6MON_STAT_REJECT_BASE + enum ra6mon_reject: rejected RAs per reason */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ra6mon internals shared by the source files. The wire format lives in
- * include/uapi/linux/ra6mon.h and nowhere else.
+ * the uapi header and nowhere else.
  */
-#ifndef RA6MON_H
-#define RA6MON_H
+#ifndef RA6MON_INTERNAL_H
+#define RA6MON_INTERNAL_H
 
 #include <linux/atomic.h>
 #include <linux/if.h>
@@ -128,4 +128,4 @@ void ra6mon_clients_free_all(struct ra6mon_net *rn);
 int ra6mon_proc_init(struct net *net);
 void ra6mon_proc_exit(struct net *net);
 
-#endif /* RA6MON_H */
+#endif /* RA6MON_INTERNAL_H */
