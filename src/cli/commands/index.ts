@@ -2,7 +2,8 @@
 import type { Command } from 'commander'
 import { register as decode } from './decode.js'
 import { register as encode } from './encode.js'
+import { register as monitor } from './monitor.js'
 
 export type RegisterCommand = (program: Command) => void
 
-export const commands: RegisterCommand[] = [decode, encode]
+export const commands: RegisterCommand[] = [decode, encode, monitor]
