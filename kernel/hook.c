@@ -306,6 +306,11 @@ unsigned int ra6mon_hook(void *priv, struct sk_buff *skb,
 		return reject(rn, skb, RA6MON_REJECT_SOURCE);
 	if (icmp_len < RA6MON_RA_FIXED_LEN)
 		return reject(rn, skb, RA6MON_REJECT_LENGTH);
+#ifdef CONFIG_IPV6_NDISC_NODETYPE
+	/* The link layer said the sender is a host ("from host or unauthorized router"). */
+	if (skb->ndisc_nodetype == NDISC_NODETYPE_HOST)
+		return reject(rn, skb, RA6MON_REJECT_SOURCE);
+#endif
 	if (!options_ok(skb, thoff + RA6MON_RA_FIXED_LEN, skb->len))
 		return reject(rn, skb, RA6MON_REJECT_OPTION);
 	if (!ra6mon_accept_ra(idev))

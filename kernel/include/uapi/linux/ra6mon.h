@@ -103,7 +103,7 @@ enum ra6mon_attr {
 enum ra6mon_reject {
 	RA6MON_REJECT_FRAGMENT,		/* arrived in a fragment */
 	RA6MON_REJECT_HOP_LIMIT,	/* IPv6 hop limit != 255 */
-	RA6MON_REJECT_SOURCE,		/* source not link-local unicast */
+	RA6MON_REJECT_SOURCE,		/* source not link-local unicast, or a host (link layer) */
 	RA6MON_REJECT_CODE,		/* ICMPv6 code != 0 */
 	RA6MON_REJECT_LENGTH,		/* ICMPv6 length < 16 */
 	RA6MON_REJECT_OPTION,		/* zero-length option or option past the end */
