@@ -11,6 +11,7 @@ import { accessSync, constants as fsConstants, existsSync, readFileSync, statSyn
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { UsageError } from '../cli/usage-error.js'
 import { PROFILE_NAMES, type ProfileName } from '../client/profiles.js'
+import { ON_RA_MODES, type OnRaMode } from '../client/machine/machine.js'
 import { parseDuidHex } from '../state/duid.js'
 import { checkInterfaceName } from '../state/interface-name.js'
 import { checkFragmentPath, defaultResolvFragmentPath } from '../system/resolv.js'
@@ -19,10 +20,9 @@ import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log/logger.js'
 import type { LevelWithSilent } from 'pino'
 
 export const RA_SOURCES = ['auto', 'ra6mon', 'rtnetlink'] as const
-export const ON_RA_MODES = ['auto', 'solicit', 'ignore'] as const
 
 export type RaSourceSetting = (typeof RA_SOURCES)[number]
-export type OnRaMode = (typeof ON_RA_MODES)[number]
+export type { OnRaMode }
 export type LogLevel = LevelWithSilent
 export { DEFAULT_STATE_DIR }
 export const DEFAULT_CONTROL_SOCKET = '/run/ra6dhcp/ra6dhcp.sock'
@@ -426,7 +426,7 @@ export function resolveSettings(argInterfaces: string[], flags: RunFlags, env: C
     const get = (key: KeyName) => lookup(key, section, name)
     const settings: InterfaceSettings = {
       profile: pick(get('profile'), 'rfc8415', (o, v) => choice(o, v, PROFILE_NAMES)),
-      onRa: pick(get('on-ra'), 'auto', (o, v) => choice(o, v, ON_RA_MODES)),
+      onRa: pick<OnRaMode>(get('on-ra'), 'auto', (o, v) => choice(o, v, ON_RA_MODES)),
       releaseOnStop: pick(get('release-on-stop'), false, bool),
       rapidCommit: pick(get('rapid-commit'), false, bool),
       solMaxDelay: pick(get('sol-max-delay'), 1, seconds),
