@@ -171,7 +171,9 @@ export class ClientMachine implements ClientControl {
   private firstSolicitSent = false
   private firstInformationRequestSent = false
   private readonly counters: Record<string, number> = {}
-  private effectChain: Promise<void> = Promise.resolve()
+  private readonly effectQueue: { name: string; run: (effects: ClientEffects) => void | Promise<void> }[] = []
+  private effectRunning = false
+  private effectsIdle: (() => void)[] = []
   private releaseWaiters: (() => void)[] = []
 
   constructor(options: ClientMachineOptions) {
@@ -285,7 +287,7 @@ export class ClientMachine implements ClientControl {
 
   /** Resolves once every effect issued so far has run. */
   settled(): Promise<void> {
-    return this.effectChain
+    return new Promise(resolve => this.afterEffects(resolve))
   }
 
   /** The constants in use (a server's SOL_MAX_RT / INF_MAX_RT applied). */
@@ -324,6 +326,7 @@ export class ClientMachine implements ClientControl {
         return event.spec.mode === 'stateful' ? this.startStateful('start verb') : this.startStateless('start verb')
       }
       case 'stop': {
+        if (state === 'releasing') this.finishRelease()
         this.cancelExchange()
         this.disarmAll()
         if (this.lease) {
@@ -348,14 +351,19 @@ export class ClientMachine implements ClientControl {
         this.effect('clearDns', e => e.clearDns())
         this.hook({ reason: 'RELEASE6', lease: this.storedLease(), addresses })
         const ias = lease.ias.map(ia => iaInMessage(ia))
-        return this.beginExchange('release', 'release verb', {
-          content: () => ({ serverDuid: lease.serverDuid, ias }),
-          ...(lease.serverUnicast !== undefined ? { unicast: lease.serverUnicast } : {}),
+        this.setState('releasing', 'release verb')
+        // The addresses are gone from the interface before the first Release leaves.
+        return this.afterEffects(() => {
+          if (this.currentState !== 'releasing' || this.exchange) return
+          this.beginExchange('release', 'release verb', {
+            content: () => ({ serverDuid: lease.serverDuid, ias }),
+            ...(lease.serverUnicast !== undefined ? { unicast: lease.serverUnicast } : {}),
+          })
         })
       }
       case 'ifdown': {
         this.linkUp = false
-        if (this.exchange?.purpose === 'release') this.finishRelease()
+        if (state === 'releasing') this.finishRelease()
         this.cancelExchange()
         for (const kind of ['renew', 'rebind', 'refresh'] as const) this.disarm(kind)
         this.linkChanged = this.lease !== undefined || this.stateless !== undefined
@@ -371,7 +379,7 @@ export class ClientMachine implements ClientControl {
         const declined = this.takeFromLease(event.address)
         if (!declined) return this.count('dad.unknown-address')
         this.count('dad.failed')
-        if (this.exchange?.purpose === 'release') return
+        if (state === 'releasing') return
         const previous = this.exchange?.purpose === 'decline' ? this.exchange.declined : undefined
         this.cancelExchange()
         const all = new Map(previous ?? [])
@@ -848,7 +856,7 @@ export class ClientMachine implements ClientControl {
       this.exchange = undefined
       this.disarm('exchange')
     }
-    if (this.lease) {
+    if (this.lease || this.currentState === 'releasing') {
       this.lease = undefined
       this.forgetLease()
       this.disarm('expiry')
@@ -940,7 +948,7 @@ export class ClientMachine implements ClientControl {
     this.lease = undefined
     this.disarm('expiry')
     this.forgetLease()
-    if (this.exchange?.purpose === 'release') return this.finishRelease()
+    if (this.currentState === 'releasing') return this.finishRelease()
     this.cancelExchange()
     this.disarm('renew'); this.disarm('rebind')
     // RFC 8415 section 18.2.5: with every lease gone, start over.
@@ -1086,11 +1094,46 @@ export class ClientMachine implements ClientControl {
     if (from !== to) this.emit({ kind: 'state', interface: this.interfaceName, from, to, why })
   }
 
+  /**
+   * Queues an effect. Effects run one at a time in the order issued: a synchronous one runs at
+   * once, an async one holds the queue until it settles. Failures are counted, never thrown.
+   */
   private effect(name: string, run: (effects: ClientEffects) => void | Promise<void>): void {
-    this.effectChain = this.effectChain.then(() => run(this.options.effects)).catch((err: unknown) => {
-      this.count('effect-errors')
-      this.emit({ kind: 'effect-error', interface: this.interfaceName, effect: name, error: err instanceof Error ? err.message : String(err) })
-    })
+    this.effectQueue.push({ name, run })
+    if (!this.effectRunning) this.drainEffects()
+  }
+
+  private drainEffects(): void {
+    this.effectRunning = true
+    for (let job = this.effectQueue.shift(); job; job = this.effectQueue.shift()) {
+      const { name } = job
+      let result: void | Promise<void>
+      try {
+        result = job.run(this.options.effects)
+      } catch (err) {
+        this.effectFailed(name, err)
+        continue
+      }
+      if (result instanceof Promise) {
+        result.catch((err: unknown) => this.effectFailed(name, err)).finally(() => this.drainEffects())
+        return
+      }
+    }
+    this.effectRunning = false
+    const waiters = this.effectsIdle
+    this.effectsIdle = []
+    for (const waiter of waiters) waiter()
+  }
+
+  /** Runs `then` once every effect issued so far has run (at once when none is pending). */
+  private afterEffects(then: () => void): void {
+    if (!this.effectRunning && this.effectQueue.length === 0) return then()
+    this.effectsIdle.push(then)
+  }
+
+  private effectFailed(name: string, err: unknown): void {
+    this.count('effect-errors')
+    this.emit({ kind: 'effect-error', interface: this.interfaceName, effect: name, error: err instanceof Error ? err.message : String(err) })
   }
 
   private hook(notice: HookNotice): void {
