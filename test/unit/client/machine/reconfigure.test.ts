@@ -1,0 +1,132 @@
+// Reconfigure with RKAP (RFC 8415 sections 18.2.11 and 20.4): the key from the Reply, HMAC-MD5
+// over the message with the HMAC field zeroed, monotonic replay detection, and every rejection.
+import { createHmac } from 'node:crypto'
+import t from 'tap'
+import { ScriptedRandom } from '../../../../src/client/clock.js'
+import { signReconfigure } from '../../../../src/client/machine/rkap.js'
+import { encodeMessage, findOption } from '../../../../src/dhcpv6/index.js'
+import type { Duid, Option } from '../../../../src/dhcpv6/model.js'
+import { CLIENT_DUID, OTHER_SERVER_DUID, SERVER_DUID, addr, answer, bench, bind, leaseReply, type Bench } from './harness.js'
+
+const KEY = Uint8Array.from(Array.from({ length: 16 }, (_, i) => 0x10 + i))
+const keyOption = (replay: bigint): Option => ({ kind: 'authentication', protocol: 3, algorithm: 1, rdm: 0, replayDetection: replay, info: { format: 'rkap', type: 1, value: KEY } })
+
+interface ReconfigureSpec {
+  msgType?: number
+  replay?: bigint
+  server?: Duid
+  client?: Duid
+  auth?: 'none' | 'bad-hmac' | 'type1' | 'ok'
+}
+
+/**
+ * A Reconfigure signed independently of the code under test: the Authentication option is put
+ * last, so its HMAC field is the last 16 bytes of the message.
+ */
+function reconfigure(spec: ReconfigureSpec = {}): Uint8Array {
+  const options: Option[] = [
+    { kind: 'client-id', duid: spec.client ?? CLIENT_DUID },
+    { kind: 'server-id', duid: spec.server ?? SERVER_DUID },
+    { kind: 'reconfigure-message', msgType: spec.msgType ?? 5 },
+  ]
+  const auth = spec.auth ?? 'ok'
+  if (auth !== 'none') {
+    options.push({ kind: 'authentication', protocol: 3, algorithm: 1, rdm: 0, replayDetection: spec.replay ?? 100n, info: { format: 'rkap', type: auth === 'type1' ? 1 : 2, value: new Uint8Array(16) } })
+  }
+  const bytes = encodeMessage({ type: 'reconfigure', transactionId: 0, options })
+  if (auth === 'none') return bytes
+  const digest = createHmac('md5', KEY).update(bytes).digest()
+  bytes.set(digest, bytes.length - 16)
+  if (auth === 'bad-hmac') bytes[bytes.length - 1]! ^= 0x01
+  return bytes
+}
+
+function boundWithKey(replay = 50n): Bench {
+  const b = bench({ random: new ScriptedRandom([0.5]), reconfigureAccept: true })
+  bind(b, [keyOption(replay)])
+  return b
+}
+
+t.test('Reconfigure Accept goes in Solicit, Request, Renew, Rebind, Information-request', async t => {
+  const b = boundWithKey()
+  t.ok(findOption(b.sentOf('solicit')[0]!.message.options, 'reconfigure-accept'))
+  t.ok(findOption(b.sentOf('request')[0]!.message.options, 'reconfigure-accept'))
+  b.clock.advance(1000_000)
+  t.ok(findOption(b.sentOf('renew')[0]!.message.options, 'reconfigure-accept'))
+  b.clock.advance(600_000)
+  t.ok(findOption(b.sentOf('rebind')[0]!.message.options, 'reconfigure-accept'))
+})
+
+t.test('signReconfigure computes the same digest as an independent HMAC-MD5', async t => {
+  const unsigned = reconfigure({ auth: 'ok' })
+  const copy = Uint8Array.from(unsigned)
+  copy.fill(0, copy.length - 16)
+  signReconfigure(copy, KEY)
+  t.same(Buffer.from(copy).toString('hex'), Buffer.from(unsigned).toString('hex'))
+})
+
+t.test('a valid Reconfigure starts Renew at once; Rebind; Information-request', async t => {
+  const b = boundWithKey()
+  b.clock.advance(5000)
+  b.deliver(reconfigure({ msgType: 5, replay: 51n }))
+  t.equal(b.machine.state, 'renewing')
+  t.equal(b.sentOf('renew')[0]?.at, b.clock.now())
+  t.equal(b.counter('received.reconfigure'), 1)
+  // while the Renew runs, Reconfigures are dropped
+  b.deliver(reconfigure({ msgType: 5, replay: 52n }))
+  t.equal(b.counter('dropped.reconfigure-busy'), 1)
+  b.deliver(leaseReply(b.sentOf('renew')[0]!.message, [keyOption(60n)]))
+  t.equal(b.machine.state, 'bound')
+
+  b.deliver(reconfigure({ msgType: 6, replay: 61n }))
+  t.equal(b.machine.state, 'rebinding')
+  t.notOk(findOption(b.last().message.options, 'server-id'))
+  b.deliver(leaseReply(b.last().message))
+  t.equal(b.machine.state, 'bound')
+
+  b.deliver(reconfigure({ msgType: 11, replay: 62n }))
+  t.equal(b.machine.state, 'information-requesting')
+  b.clock.advance(1000)
+  const inf = b.sentOf('information-request')[0]!
+  b.deliver(answer('reply', inf.message, { options: [{ kind: 'dns-servers', servers: [addr('2001:db8::5353')] }] }))
+  t.equal(b.machine.state, 'bound', 'back to Bound, the lease kept')
+  t.same(b.machine.status().dnsServers, ['2001:db8::5353'])
+  t.equal(b.machine.status().leases.length, 1)
+})
+
+t.test('invalid Reconfigures are dropped and counted', async t => {
+  const b = boundWithKey(50n)
+  const cases: [string, Uint8Array, boolean?][] = [
+    ['reconfigure-bad-hmac', reconfigure({ auth: 'bad-hmac', replay: 51n })],
+    ['reconfigure-replayed', reconfigure({ replay: 50n })], // not above the Reply's counter
+    ['reconfigure-unauthenticated', reconfigure({ auth: 'none' })],
+    ['reconfigure-unauthenticated', reconfigure({ auth: 'type1', replay: 51n })],
+    ['reconfigure-message-type', reconfigure({ msgType: 3, replay: 51n })],
+    ['reconfigure-server-id', reconfigure({ server: OTHER_SERVER_DUID, replay: 51n })],
+    ['reconfigure-client-id', reconfigure({ client: OTHER_SERVER_DUID, replay: 51n })],
+    ['reconfigure-not-unicast', reconfigure({ replay: 51n }), true],
+  ]
+  for (const [, bytes, multicast] of cases) b.deliver(bytes, 'fe80::aa', multicast ?? false)
+  t.equal(b.machine.state, 'bound', 'none was acted on')
+  for (const reason of new Set(cases.map(c => c[0]))) t.equal(b.counter(`dropped.${reason}`), cases.filter(c => c[0] === reason).length, reason)
+  // a good one, then its replay
+  b.deliver(reconfigure({ replay: 70n }))
+  t.equal(b.machine.state, 'renewing')
+  b.deliver(leaseReply(b.last().message))
+  b.deliver(reconfigure({ replay: 70n }))
+  b.deliver(reconfigure({ replay: 69n }))
+  t.equal(b.counter('dropped.reconfigure-replayed'), 3)
+  t.equal(b.machine.state, 'bound')
+})
+
+t.test('without a key, or without reconfigure-accept, Reconfigures are dropped', async t => {
+  const noKey = bench({ random: new ScriptedRandom([0.5]), reconfigureAccept: true })
+  bind(noKey)
+  noKey.deliver(reconfigure({ replay: 51n }))
+  t.equal(noKey.counter('dropped.reconfigure-unauthenticated'), 1)
+  const notAccepting = bench({ random: new ScriptedRandom([0.5]) })
+  bind(notAccepting, [keyOption(1n)])
+  notAccepting.deliver(reconfigure({ replay: 51n }))
+  t.equal(notAccepting.counter('dropped.reconfigure-not-accepted'), 1)
+  t.equal(notAccepting.machine.state, 'bound')
+})
