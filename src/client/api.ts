@@ -73,5 +73,7 @@ export interface ClientControl {
   /** Link went down / came up (Confirm follows ifup when a lease is still valid). */
   ifdown(): void
   ifup(): void
+  /** Duplicate Address Detection failed for a leased address (Decline follows, RFC 8415 18.2.8); optional so existing implementations keep compiling. */
+  onDadFailed?(address: string): void
   status(): ClientStatus
 }
