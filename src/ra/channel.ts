@@ -3,7 +3,7 @@
 import { NETLINK } from './abi.js'
 import { RaSourceError, ackError } from './errors.js'
 import { decodeAck, splitMessages, MalformedMessageError, type NetlinkMessage } from './netlink.js'
-import { native, isSystemError, type NativeSocket, type Wakeup } from './native.js'
+import { isSystemError, openNativeSocket, type NativeSocket, type SocketFactory, type SocketOptions, type Wakeup } from './native.js'
 
 export interface ChannelHandlers {
   /** A message that answers no pending request (events, notifications). */
@@ -42,11 +42,8 @@ export class NetlinkChannel {
   private nextSeq = 1 + Math.floor(Math.random() * 0x7fffffff)
 
   /** Throws the addon's system error (errno, code, syscall) when the socket cannot be opened. */
-  constructor(
-    options: { protocol: number; groups?: number[]; receiveBufferBytes?: number },
-    private readonly handlers: ChannelHandlers,
-  ) {
-    this.socket = new (native().NetlinkSocket)(options, wakeup => this.onWakeup(wakeup))
+  constructor(options: SocketOptions, private readonly handlers: ChannelHandlers, openSocket: SocketFactory = openNativeSocket) {
+    this.socket = openSocket(options, wakeup => this.onWakeup(wakeup))
   }
 
   get portId(): number { return this.socket.portId }

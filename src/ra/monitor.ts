@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
 import { RA6MON } from './abi.js'
 import { MODULE_NOT_LOADED, RaSourceError } from './errors.js'
+import type { SocketFactory } from './native.js'
 import type { RaEvent, RaSourceName } from './events.js'
 import {
   Ra6monSource, RtnetlinkSource, ifindexOf, readRa6monProtocol, type RaSource, type SourceCallbacks,
@@ -31,6 +32,10 @@ export interface RaMonitorOptions {
   receiveBufferBytes?: number
   /** Where the module's presence is looked up (tests). */
   sysfsModuleDir?: string
+  /** The socket (tests replay captured datagrams through a fake one). */
+  openSocket?: SocketFactory
+  /** Interface name -> index (tests; default: /sys/class/net). */
+  ifindexOf?: (ifname: string) => number
 }
 
 export interface RaMonitorStats {
@@ -153,7 +158,7 @@ export class RaMonitor extends EventEmitter implements AsyncIterable<RaEvent> {
   private openSource(): RaSource {
     const interfaces = this.options.interfaces ?? []
     // A name that does not exist is a typo far more often than an interface yet to come: say so now.
-    const ifindexes = interfaces.map(ifindexOf)
+    const ifindexes = interfaces.map(this.options.ifindexOf ?? ifindexOf)
     const callbacks: SourceCallbacks = {
       event: event => {
         this.stats.events++
@@ -176,7 +181,7 @@ export class RaMonitor extends EventEmitter implements AsyncIterable<RaEvent> {
       error: err => this.fail(err),
     }
     if (this.chooseSource() === 'rtnetlink') {
-      return new RtnetlinkSource({ interfaces, receiveBufferBytes: this.options.receiveBufferBytes }, callbacks)
+      return new RtnetlinkSource({ interfaces, receiveBufferBytes: this.options.receiveBufferBytes, openSocket: this.options.openSocket }, callbacks)
     }
     const protocol = this.options.protocol ?? readRa6monProtocol(
       this.options.sysfsModuleDir ? `${this.options.sysfsModuleDir}/parameters/protocol` : RA6MON.PROTOCOL_SYSFS_PATH)
@@ -184,7 +189,7 @@ export class RaMonitor extends EventEmitter implements AsyncIterable<RaEvent> {
       throw new RaSourceError(`${MODULE_NOT_LOADED} (${RA6MON.PROTOCOL_SYSFS_PATH} does not exist)`, { code: 'ENOENT', syscall: 'open' })
     }
     return new Ra6monSource({
-      protocol, ifindexes, receiveBufferBytes: this.options.receiveBufferBytes,
+      protocol, ifindexes, receiveBufferBytes: this.options.receiveBufferBytes, openSocket: this.options.openSocket,
     }, callbacks)
   }
 

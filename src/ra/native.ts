@@ -32,11 +32,19 @@ export interface NativeSocket {
   unref(): void
 }
 
+export interface SocketOptions {
+  protocol: number
+  groups?: number[]
+  receiveBufferBytes?: number
+}
+
+/** Opens a socket; tests substitute one that replays captured datagrams. */
+export type SocketFactory = (options: SocketOptions, onWakeup: (wakeup: Wakeup) => void) => NativeSocket
+
+export const openNativeSocket: SocketFactory = (options, onWakeup) => new (native().NetlinkSocket)(options, onWakeup)
+
 interface NativeModule {
-  NetlinkSocket: new (
-    options: { protocol: number; groups?: number[]; receiveBufferBytes?: number },
-    onWakeup: (wakeup: Wakeup) => void,
-  ) => NativeSocket
+  NetlinkSocket: new (options: SocketOptions, onWakeup: (wakeup: Wakeup) => void) => NativeSocket
   clockNs(clock?: number): bigint
   maxDatagramsPerWakeup: number
 }

@@ -4,7 +4,7 @@ import { NETLINK, RA6MON, RTNETLINK } from './abi.js'
 import { NetlinkChannel } from './channel.js'
 import { MODULE_NOT_LOADED, RaSourceError } from './errors.js'
 import type { RaEvent, RaSourceName } from './events.js'
-import { isSystemError } from './native.js'
+import { isSystemError, type SocketFactory } from './native.js'
 import { decodeNdOptions } from './nd-options.js'
 import { decodeRa6monEvent, decodeRa6monStats, encodeGetStats, encodeRegister } from './ra6mon-protocol.js'
 import { decodeLink, decodeUserOption, encodeGetLinkDump, raFlagsOf } from './rtnetlink-protocol.js'
@@ -68,6 +68,7 @@ export interface Ra6monSourceOptions {
   protocol: number
   ifindexes: number[]
   receiveBufferBytes?: number
+  openSocket?: SocketFactory
 }
 
 /** The module's private protocol: every accepted RA, with the current state replayed on register. */
@@ -89,6 +90,7 @@ export class Ra6monSource implements RaSource {
           malformed: reason => callbacks.malformed(reason),
           error: err => callbacks.error(err),
         },
+        options.openSocket,
       )
     } catch (err) {
       throw openError(err, options.protocol)
@@ -156,6 +158,7 @@ export interface RtnetlinkSourceOptions {
   /** Only these interface names (empty: all). */
   interfaces: string[]
   receiveBufferBytes?: number
+  openSocket?: SocketFactory
   /** How long to wait after the last message for the rest of one RA's notifications. */
   gatherMs?: number
 }
@@ -204,6 +207,7 @@ export class RtnetlinkSource implements RaSource {
           malformed: reason => callbacks.malformed(reason),
           error: err => callbacks.error(err),
         },
+        options.openSocket,
       )
     } catch (err) {
       throw openError(err, NETLINK.NETLINK_ROUTE)
