@@ -109,6 +109,12 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     }
     port_id_ = local.nl_pid;
 
+    // Error acks carry the kernel's own explanation (extended ack) and not our request echoed back.
+    // Best effort: older kernels without these options still send plain acks.
+    int on = 1;
+    setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
+    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
+
     Napi::Value groups = options.Get("groups");
     if (groups.IsArray()) {
       Napi::Array list = groups.As<Napi::Array>();
