@@ -129,8 +129,11 @@ const KEYS = {
 type KeyName = keyof typeof KEYS
 const KEY_NAMES = Object.keys(KEYS) as KeyName[]
 
-/** Keys whose change a SIGHUP cannot apply to a running daemon. */
-export const RESTART_KEYS: readonly string[] = ['ra-source', 'state-dir', 'control-socket', 'log-format', 'duid-type', 'profile', 'rapid-commit', 'sol-max-delay', 'resolv-conf']
+/**
+ * Keys whose change a SIGHUP cannot apply to a running daemon: the daemon-wide ones it opened
+ * at start. Every per-interface key is applied by giving that interface a new client.
+ */
+export const RESTART_KEYS: readonly string[] = ['ra-source', 'state-dir', 'control-socket', 'log-format', 'duid-type']
 
 /** Where a value came from, for messages: "--profile" or "config /etc/ra6dhcp.json: interfaces.eth0.profile". */
 interface Origin {
@@ -504,7 +507,9 @@ export function diffSettings(before: DaemonSettings, after: DaemonSettings): Set
   note('duid-type', before.duid, after.duid)
   const beforeNames = [...before.interfaces.keys()]
   const afterNames = [...after.interfaces.keys()]
-  if (JSON.stringify(beforeNames) !== JSON.stringify(afterNames)) needsRestart.push(`interfaces (${beforeNames.join(',')} -> ${afterNames.join(',')})`)
+  if (JSON.stringify(beforeNames) !== JSON.stringify(afterNames)) {
+    needsRestart.push(`interfaces (running on ${beforeNames.join(', ')}; the config now names ${afterNames.join(', ')})`)
+  }
   for (const [name, a] of before.interfaces) {
     const b = after.interfaces.get(name)
     if (!b) continue

@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js'
 import type { ClientControl, RaTrigger, StartSpec } from '../client/api.js'
 import type { ClientEvent } from '../client/machine/ports.js'
 import { UsageError } from '../cli/usage-error.js'
+import { defaultResolvFragmentPath } from '../system/resolv.js'
 import { diffSettings, type DaemonSettings, type InterfaceSettings, type SettingsChange } from './config.js'
 import { ControlServer } from './control-server.js'
 import { formatClientEvent } from './event-log.js'
@@ -254,16 +255,23 @@ export class Daemon {
   private async applyReload(): Promise<SettingsChange> {
     if (!this.ports.reloadSettings) throw new Error('this daemon has no config to reload')
     const log = this.ports.logger
+    const current = this.settings
     const next = this.ports.reloadSettings()
-    const change = diffSettings(this.settings, next)
-    if (next.logLevel !== this.settings.logLevel) log.level = next.logLevel
-    const interfacesChanged = change.needsRestart.some(item => item.startsWith('interfaces'))
-    const daemonWide = {
-      raSource: this.settings.raSource, stateDir: this.settings.stateDir, controlSocket: this.settings.controlSocket,
-      logFormat: this.settings.logFormat, duid: this.settings.duid,
+    // A DNS fragment that only moved because state-dir did stays where it is, like state-dir.
+    for (const [ifname, settings] of next.interfaces) {
+      const before = current.interfaces.get(ifname)
+      if (before && settings.resolvConf === defaultResolvFragmentPath(next.stateDir, ifname)) {
+        next.interfaces.set(ifname, { ...settings, resolvConf: before.resolvConf })
+      }
     }
-    const merged: DaemonSettings = { ...next, ...daemonWide, interfaces: new Map(this.settings.interfaces) }
-    if (this.settings.configFile !== undefined) merged.configFile = this.settings.configFile
+    const change = diffSettings(current, next)
+    if (next.logLevel !== current.logLevel) log.level = next.logLevel
+    const merged: DaemonSettings = {
+      ...next,
+      raSource: current.raSource, stateDir: current.stateDir, controlSocket: current.controlSocket, logFormat: current.logFormat, duid: current.duid,
+      interfaces: new Map(current.interfaces),
+    }
+    if (current.configFile !== undefined) merged.configFile = current.configFile
     for (const [ifname, entry] of this.entries) {
       const updated = next.interfaces.get(ifname)
       if (!updated || JSON.stringify(updated) === JSON.stringify(entry.settings)) continue
@@ -271,13 +279,13 @@ export class Daemon {
       await this.replaceClient(entry, updated, merged)
     }
     this.settings = merged
-    if (interfacesChanged) change.needsRestart = change.needsRestart.filter(i => !i.startsWith('interfaces')).concat('interfaces (the daemon keeps running on the ones it started with)')
     log.info({ applied: change.applied, needsRestart: change.needsRestart }, change.applied.length + change.needsRestart.length === 0
       ? 'config reloaded: nothing changed'
       : 'config reloaded')
     if (change.needsRestart.length > 0) log.warn({ needsRestart: change.needsRestart }, 'these changes apply only after a daemon restart (systemctl restart)')
     return change
   }
+
 
   private async replaceClient(entry: InterfaceEntry, settings: InterfaceSettings, daemon: DaemonSettings): Promise<void> {
     entry.log.info('client settings changed: restarting this interface\'s client (lease kept)')

@@ -10,6 +10,8 @@ import type { StartSpec } from '../client/api.js'
 export const VERBS = ['start', 'stop', 'restart', 'release', 'ifdown', 'ifup', 'status'] as const
 export type Verb = (typeof VERBS)[number]
 
+const START_WORDS = ['iana', 'inforeq', 'prefix', 'dns']
+
 export const START_GRAMMAR = 'start [IF] [iana [iaid=N] | inforeq | prefix [iaid=N] [len=L]]... [dns]'
 
 export interface ControlCommand {
@@ -156,14 +158,15 @@ export function parseControlArgv(argv: readonly string[], context: VerbContext, 
   if (verb === 'status') words = words.filter(w => w !== '--json')
   if (verb !== 'start' && words.length > 0) {
     const word = words[0]!
-    if (words.length === 1 && /^[A-Za-z0-9_.:@-]{1,15}$/.test(word) && !['iana', 'inforeq', 'prefix', 'dns'].includes(word)) checkManaged(word)
+    if (words.length === 1 && /^[A-Za-z0-9_.:@-]{1,15}$/.test(word) && !START_WORDS.includes(word)) checkManaged(word)
     throw new UsageError(`'${verb}' takes only an interface name (got '${words.join(' ')}'): e.g. ${verb}${managed[0] ? ` ${managed[0]}` : ''}`)
   }
   const interfaces = named !== undefined ? [named] : [...managed]
   const command: ControlCommand = { verb, interfaces }
   if (verb === 'start') {
-    if (words[0] !== undefined && /^[A-Za-z][A-Za-z0-9_.:@-]*$/.test(words[0]) && !['iana', 'inforeq', 'prefix', 'dns'].includes(words[0]) && !words[0].includes('=')) {
-      checkManaged(words[0])
+    const firstWord = words[0]
+    if (firstWord !== undefined && !START_WORDS.includes(firstWord) && !firstWord.includes('=')) {
+      throw new UsageError(`'${firstWord}' is neither a start word (iana, inforeq, prefix, iaid=N, len=L, dns) nor an interface of this daemon (${managed.join(', ')}): ${START_GRAMMAR}`)
     }
     command.start = new Map(interfaces.map(name => [name, startSpecFromWords(words, name, context)]))
   }

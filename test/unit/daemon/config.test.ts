@@ -148,8 +148,8 @@ t.test('reload diff: what SIGHUP applies and what needs a restart', async t => {
   const before = resolveSettings(['eth0'], { logLevel: 'info' }, env)
   const after = resolveSettings(['eth0'], { logLevel: 'debug', iaPd: '1', stateDir: '/tmp/other', profile: 'rfc3315' }, env)
   t.same(diffSettings(before, after), {
-    applied: ['log-level', 'eth0.ia-pd'],
-    needsRestart: ['state-dir', 'eth0.profile', 'eth0.resolv-conf'],
+    applied: ['log-level', 'eth0.profile', 'eth0.ia-pd', 'eth0.resolv-conf'],
+    needsRestart: ['state-dir'],
   })
   t.same(diffSettings(before, resolveSettings(['eth0'], {}, env)), { applied: [], needsRestart: [] })
 })
