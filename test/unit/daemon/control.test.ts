@@ -1,6 +1,6 @@
 // The control socket for real (a unix socket in a temp dir) in front of the real Daemon, with a
 // recording fake of the per-interface client.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
@@ -16,7 +16,7 @@ import { fakePorts } from './fakes.js'
 
 const env = { interfaceExists: (name: string) => ['eth0', 'eth1'].includes(name), cwd: '/' }
 
-function setup(t: Tap, flags: RunFlags = {}, replay = true) {
+function setup(t: Test, flags: RunFlags = {}, replay = true) {
   const dir = mkdtempSync(join(tmpdir(), 'ra6dhcp-ctl-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const socket = join(dir, 'run', 'ra6dhcp.sock')
@@ -26,7 +26,6 @@ function setup(t: Tap, flags: RunFlags = {}, replay = true) {
   t.teardown(() => daemon.stop('test over'))
   return { dir, socket, settings, ports, daemon }
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
 /** Sends raw bytes and collects the response lines until the daemon closes or `lines` arrived. */
 function rawExchange(socket: string, payload: string, lines: number): Promise<string[]> {
@@ -105,7 +104,7 @@ t.test('the Ready Logo verbs reach the client (and ifdown/ifup the link)', async
   ])
   t.same(ports.links, ['eth0 down', 'eth0 up'])
   const status = await request(socket, 'status')
-  t.same(status.ok && status.verb === 'status' && status.interfaces, undefined, 'status carries no results list')
+  t.same(status.ok && status.verb === 'status' && status.status.interfaces.map(i => i.state), ['stopped', 'information-requesting'])
 })
 
 t.test('bad requests get an error that names the fix; the connection and daemon carry on', async t => {
