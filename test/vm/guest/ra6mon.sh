@@ -112,7 +112,8 @@ interface ra0 {
 	prefix 2001:db8:1::/64 { AdvOnLink on; AdvAutonomous on; };
 };
 CONF
-in_ns rtr radvd -C /tmp/radvd.conf -p /tmp/radvd.pid -n -m stderr >"$OUT/radvd/radvd.log" 2>&1 &
+# Background processes start with `ip netns exec` itself (not the in_ns function), so $! is their PID.
+ip netns exec rtr radvd -C /tmp/radvd.conf -p /tmp/radvd.pid -n -m stderr >"$OUT/radvd/radvd.log" 2>&1 &
 radvd_pid=$!
 wait_for 20 grep -q '"type":"event"' "$OUT/radvd/a1.jsonl" || step "no event from radvd"
 wait_for 5 grep -q '"type":"event"' "$OUT/radvd/a2.jsonl"
@@ -179,6 +180,7 @@ le16() { printf '%02x%02x' $(($1 & 255)) $(($1 >> 8 & 255)); }
 attr() { echo "$(le16 $((4 + ${#2} / 2)))$(le16 "$1")$2"; }	# attr TYPE HEXDATA (unpadded data)
 REG=16 FILTER=$((16 | 0x8000)) IFX=2
 thirty_three=''; for i in $(seq 1 33); do thirty_three+=$(attr $IFX "$(le32 "$i")"); done
+one_unknown=$(attr 99 0102030405060708); many_unknown=''; for i in $(seq 1 500); do many_unknown+=$one_unknown; done
 declare -A malformed=(
 	[too-short]="$REG 0500"
 	[truncated-attribute]="$REG 0800100001"
@@ -190,6 +192,8 @@ declare -A malformed=(
 	[filter-empty]="$REG $(attr $FILTER '')"
 	[filter-oversized]="$REG $(attr $FILTER "$thirty_three")"
 	[shorter-than-header]="65535 01020304"
+	[unknown-attribute-ignored]="$REG $(attr 99 deadbeef)"
+	[large-unknown-attributes-ignored]="$REG $many_unknown"
 )
 for name in "${!malformed[@]}"; do
 	read -r type hex <<<"${malformed[$name]}"
@@ -208,7 +212,7 @@ wait_for 5 sh -c "! ip netns exec a grep -q 'portid=$victim ' /proc/net/ra6mon"
 proc_ns a | save sigkill/proc-after-kill.txt
 # A fresh, unregistered socket on the dead client's port id must hear nothing.
 rm -f /tmp/passive.ready
-in_ns a "$CLIENT" passive --portid "$victim" --ready /tmp/passive.ready --timeout-ms 1500 >"$OUT/sigkill/passive.jsonl" &
+ip netns exec a "$CLIENT" passive --portid "$victim" --ready /tmp/passive.ready --timeout-ms 1500 >"$OUT/sigkill/passive.jsonl" &
 passive_pid=$!
 wait_for 5 test -e /tmp/passive.ready
 in_ns rtr $CRAFT send --iface ra0 --kind valid | save sigkill/sent.json
