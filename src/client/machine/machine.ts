@@ -338,6 +338,7 @@ export class ClientMachine implements ClientControl {
         this.stateless = undefined
         this.hook({ reason: 'STOP6', ...(this.lease ? { lease: this.storedLease() } : {}) })
         this.active = undefined
+        this.forgetFirstMessages()
         return this.setState('stopped', 'stop verb')
       }
       case 'release': {
@@ -367,6 +368,7 @@ export class ClientMachine implements ClientControl {
         this.cancelExchange()
         for (const kind of ['renew', 'rebind', 'refresh'] as const) this.disarm(kind)
         this.linkChanged = this.lease !== undefined || this.stateless !== undefined
+        this.forgetFirstMessages()
         if (state !== 'stopped') this.setState('idle', 'link down')
         return
       }
@@ -486,7 +488,7 @@ export class ClientMachine implements ClientControl {
       if (!(this.options.rapidCommit && findOption(message.options, 'rapid-commit'))) return drop('reply-without-rapid-commit')
       // A Rapid Commit Reply offering nothing is ignored like such an Advertise, so a server
       // without leases cannot make the client Solicit in a tight loop.
-      if (!this.offersSomething(message)) return drop('rapid-commit-reply-without-leases')
+      if (!this.offersSomething(message) || status?.code === StatusCode.NotOnLink) return drop('rapid-commit-reply-without-leases')
     }
     if (status?.code === StatusCode.UnspecFail && ex.purpose !== 'release' && ex.purpose !== 'decline') {
       // RFC 8415 section 18.2.10: retry, rate-limited: the retransmission schedule goes on.
@@ -1061,6 +1063,12 @@ export class ClientMachine implements ClientControl {
       clientDuid: this.options.clientDuid, dns: this.spec.dns, ntp: this.options.requestNtp ?? true,
       rapidCommit: this.options.rapidCommit ?? false, reconfigureAccept: this.options.reconfigureAccept ?? false,
     }
+  }
+
+  /** After stop or a link change, the next Solicit / Information-request is a first one again (initial delay). */
+  private forgetFirstMessages(): void {
+    this.firstSolicitSent = false
+    this.firstInformationRequestSent = false
   }
 
   private cancelExchange(): void {

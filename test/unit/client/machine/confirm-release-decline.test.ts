@@ -38,6 +38,20 @@ t.test('ifdown/ifup: Confirm within CNF_MAX_DELAY; Success keeps the lease and i
   t.equal(b.sentOf('renew')[0]?.at, boundAt + 1000_000, 'Renew at the original T1')
 })
 
+t.test('T1 passed while the link was down: Renew right after the Confirm succeeds', async t => {
+  const b = bench({ random: RAND0() })
+  const boundAt = bind(b)
+  b.machine.ifdown()
+  b.clock.advance(1200_000)
+  b.machine.ifup()
+  b.clock.advance(500)
+  b.deliver(answer('reply', b.sentOf('confirm')[0]!.message, {}))
+  b.clock.advance(0) // the overdue T1 timer fires on the next turn
+  t.equal(b.machine.state, 'renewing')
+  t.equal(b.sentOf('renew')[0]?.at, boundAt + 1200_500)
+  t.ok(findOption(b.sentOf('renew')[0]!.message.options, 'server-id'))
+})
+
 t.test('Confirm without any Reply: retransmitted until CNF_MAX_RD, then the lease is kept', async t => {
   const b = bench({ random: RAND0() })
   bind(b)
@@ -66,7 +80,9 @@ t.test('Confirm answered NotOnLink: addresses removed, Solicit', async t => {
   t.match(b.effects.filter(e => e.effect === 'removeAddress'), [{ address: '2001:db8::100' }])
   t.ok(b.effects.some(e => e.effect === 'removeLease'))
   t.equal(b.machine.status().leases.length, 0)
-  t.equal(b.sentOf('solicit').at(-1)!.at, b.clock.now(), 'Solicit at once (not the first Solicit on this interface)')
+  const notOnLinkAt = b.clock.now()
+  b.clock.advance(500)
+  t.equal(b.sentOf('solicit').at(-1)!.at, notOnLinkAt + 500, 'the first Solicit since the link came up: initial delay')
 })
 
 const stored = (wall: number, withPrefix = false): StoredLease => ({
