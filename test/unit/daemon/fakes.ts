@@ -13,7 +13,10 @@ export class FakeClient implements ClientControl {
   /** When set, stop() waits for this promise (to test a slow Release). */
   stopGate: Promise<void> | undefined
 
-  constructor(readonly interfaceName: string, readonly context: ClientContext) {}
+  constructor(readonly interfaceName: string, readonly context: ClientContext, private readonly onCall: (call: string) => void = () => {}) {
+    const push = this.calls.push.bind(this.calls)
+    this.calls.push = (...items: string[]) => { items.forEach(item => this.onCall(`${interfaceName}: ${item}`)); return push(...items) }
+  }
 
   onRa(ra: RaTrigger): void { this.calls.push(`onRa M=${ra.managed ? 1 : 0} O=${ra.other ? 1 : 0}${ra.replayed ? ' replayed' : ''}`) }
   start(spec: StartSpec): void {
@@ -61,7 +64,7 @@ export interface FakePorts extends DaemonPorts {
   raFeed: FakeRaFeed
 }
 
-export function fakePorts(options: { replay?: RaNotice[]; logger?: Logger } = {}): FakePorts {
+export function fakePorts(options: { replay?: RaNotice[]; logger?: Logger; onCall?: (call: string) => void; stopGate?: Promise<void> } = {}): FakePorts {
   const logLines: Record<string, unknown>[] = []
   const logger = options.logger ?? createLogger({ format: 'json', level: 'debug', destination: { write: line => logLines.push(JSON.parse(line) as Record<string, unknown>) } })
   const ports: FakePorts = {
@@ -71,7 +74,8 @@ export function fakePorts(options: { replay?: RaNotice[]; logger?: Logger } = {}
     logLines,
     raFeed: new FakeRaFeed(options.replay),
     async createClient(context): Promise<ManagedClient> {
-      const client = new FakeClient(context.ifname, context)
+      const client = new FakeClient(context.ifname, context, options.onCall)
+      client.stopGate = options.stopGate
       ports.clients.push(client)
       return { control: client, close: async () => { client.closed = true } }
     },
