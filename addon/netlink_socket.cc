@@ -57,9 +57,15 @@ class NetlinkSocket;
 
 // The libuv side of a socket. libuv owns it between uv_close() and the close callback, which may
 // run after the JS object is gone, so it lives in its own allocation and is deleted there.
+//
+// Environment teardown (worker exit, process exit) uses an *async* cleanup hook: Node unloads the
+// addon after the hooks, and a plain napi_add_env_cleanup_hook lets the loop run our uv_close
+// callback after the code is gone (a segfault on worker exit, found by test/unit/ra/addon.test.ts).
+// The async hook keeps the environment, and this library, alive until the close callback removes it.
 struct PollHandle {
   uv_poll_t poll;
   NetlinkSocket* owner;
+  napi_async_cleanup_hook_handle teardown_hook;
 };
 
 class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
@@ -141,8 +147,12 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     }
     on_wakeup_ = Napi::Persistent(info[1].As<Napi::Function>());
     async_context_ = std::make_unique<Napi::AsyncContext>(env, "ra6mon.NetlinkSocket");
-    napi_add_env_cleanup_hook(env, CleanupHook, this);
-    cleanup_hook_added_ = true;
+    // The hook's argument is the PollHandle, which outlives this object until the close callback.
+    if (napi_add_async_cleanup_hook(env, TeardownHook, handle_, &handle_->teardown_hook) != napi_ok) {
+      handle_->teardown_hook = nullptr;
+      Close();
+      throw Napi::Error::New(env, "NetlinkSocket: cannot register the environment cleanup hook");
+    }
     // An open socket must not be collected while it may still deliver; close() releases this.
     Ref();
     referenced_ = true;
@@ -189,13 +199,12 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
 
   bool IsOpen() const { return handle_ != nullptr; }
 
-  // Idempotent. Safe from JS, from the environment cleanup hook and from the finalizer.
+  // Idempotent. Safe from JS, from the environment teardown hook and from the finalizer.
   void Close() {
     if (handle_ != nullptr) {
       uv_poll_stop(&handle_->poll);
       handle_->owner = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(&handle_->poll),
-               [](uv_handle_t* h) { delete reinterpret_cast<PollHandle*>(h); });
+      uv_close(reinterpret_cast<uv_handle_t*>(&handle_->poll), OnClosed);
       handle_ = nullptr;
       // The poll is stopped, so the descriptor may go now: the kernel sees the port vanish at once.
       fd_.reset();
@@ -204,17 +213,19 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       referenced_ = false;
     }
     fd_.reset();
-    if (cleanup_hook_added_) {
-      napi_remove_env_cleanup_hook(Env(), CleanupHook, this);
-      cleanup_hook_added_ = false;
-    }
   }
 
-  static void CleanupHook(void* arg) {
-    auto* self = static_cast<NetlinkSocket*>(arg);
-    // The environment is going away: the hook list is being walked, and references are about to be
-    // torn down by Node itself, so only release what is ours.
-    self->cleanup_hook_added_ = false;
+  static void OnClosed(uv_handle_t* h) {
+    auto* handle = reinterpret_cast<PollHandle*>(h);
+    if (handle->teardown_hook != nullptr) napi_remove_async_cleanup_hook(handle->teardown_hook);
+    delete handle;
+  }
+
+  // The environment is going away (worker exit, process exit) with this socket still open.
+  static void TeardownHook(napi_async_cleanup_hook_handle /*hook*/, void* arg) {
+    NetlinkSocket* self = static_cast<PollHandle*>(arg)->owner;
+    if (self == nullptr) return;  // already closing: OnClosed will remove the hook
+    // References are about to be torn down by Node itself: release only what is ours.
     self->finalizing_ = true;
     self->Close();
   }
@@ -303,7 +314,6 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   std::vector<uint8_t> buffer_;
   Napi::FunctionReference on_wakeup_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
-  bool cleanup_hook_added_ = false;
   bool finalizing_ = false;
   bool in_wakeup_ = false;
   bool referenced_ = false;
