@@ -77,7 +77,7 @@ async function runMonitor(options: MonitorOptions): Promise<void> {
   process.once('SIGTERM', stop)
   try {
     await monitor.start()
-    if (!parsed.json && !monitor.closed) {
+    if (!monitor.closed) {
       const which = parsed.interfaces.length ? parsed.interfaces.join(', ') : 'all interfaces'
       err(`monitoring ${which} via ${monitor.source} (Ctrl-C to stop)`)
     }
