@@ -91,6 +91,10 @@ const statNames: Record<number, string> = {
   [RA6MON.STAT_NOTIFY_QUEUE_FULL]: 'notifyQueueFull',
   [RA6MON.STAT_NOTIFY_NOMEM]: 'notifyNoMemory',
   [RA6MON.STAT_CLIENTS]: 'clients',
+  [RA6MON.STAT_NOTIFY_PORT_GONE]: 'notifyPortGone',
+  [RA6MON.STAT_NOTIFY_REPLAYED]: 'notifyReplayed',
+  [RA6MON.STAT_RA_NOT_REMEMBERED]: 'raNotRemembered',
+  [RA6MON.STAT_INTERFACES]: 'interfaces',
 }
 
 /**

@@ -152,9 +152,9 @@ t.test('ra6mon stats decode by name, unknown counters generically', async t => {
   const pad = nlattr(1, Buffer.alloc(0))
   const nest = Buffer.concat([
     pad, nlattr(2, u64(10n)), pad, nlattr(3, u64(7n)), nlattr(8, u32(2)),
-    pad, nlattr(0x20 + 6, u64(3n)), pad, nlattr(0x0b, u64(5n)),
+    pad, nlattr(0x20 + 6, u64(3n)), pad, nlattr(0x0b, u64(5n)), pad, nlattr(0x1f, u64(6n)),
   ])
   const message = splitMessages(nlmsg(0x14, 0, 4, Buffer.concat([nlattr(1, u32(1)), nlattr(17, nest)]))).messages[0]!
-  t.same(decodeRa6monStats(message), { raSeen: 10n, raAccepted: 7n, clients: 2n, 'reject.checksum': 3n, stat11: 5n })
+  t.same(decodeRa6monStats(message), { raSeen: 10n, raAccepted: 7n, clients: 2n, 'reject.checksum': 3n, raNotRemembered: 5n, stat31: 6n })
   t.same(ipv6('fe80::1').toString('hex'), 'fe800000000000000000000000000001', 'test helper sanity')
 })
