@@ -209,7 +209,9 @@ export async function runVm(options: VmOptions): Promise<VmRun> {
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       HOME: '/root', LANG: 'C.UTF-8', NO_COLOR: '1', CI: process.env.CI ?? '',
       RA6_VM_OUT: '/tmp/vmout', RA6_REPO: repoRoot, RA6_KRELEASE: release,
-      RA6_MODULE: join(repoRoot, 'kernel/ra6mon.ko'),
+      // RA6_VM_MODULE runs a suite against another build (e.g. a deliberately broken one, to
+      // prove the tests can fail); it must be outside /tmp, which the guest mounts over.
+      RA6_MODULE: process.env.RA6_VM_MODULE ?? join(repoRoot, 'kernel/ra6mon.ko'),
       ...options.env,
     }
     const script = resolve(repoRoot, options.script)
