@@ -13,6 +13,11 @@ export function formatIas(ias: readonly IaSummary[]): string {
   return ias.map(ia => `${ia.kind === 'ia-na' ? 'IA_NA' : 'IA_PD'} ${ia.iaid} [${ia.values.join(' ')}]${ia.status ? ` ${ia.status}` : ''}`).join(', ')
 }
 
+/** The RFC's spelling of a message type: "solicit" -> "Solicit", "information-request" -> "Information-request". */
+export function messageName(type: string): string {
+  return type.charAt(0).toUpperCase() + type.slice(1)
+}
+
 function hexXid(xid: number | undefined): string | undefined {
   return xid === undefined ? undefined : `0x${xid.toString(16).padStart(6, '0')}`
 }
@@ -22,7 +27,7 @@ export function formatClientEvent(event: ClientEvent): LogLine {
     case 'sent':
       return {
         level: 'info',
-        message: `sent ${event.type}${event.retransmission ? ` (retransmission ${event.attempt - 1})` : ''}`,
+        message: `sent ${messageName(event.type)}${event.retransmission ? ` (retransmission ${event.attempt - 1})` : ''}`,
         fields: {
           xid: hexXid(event.xid),
           ias: event.ias.length > 0 ? formatIas(event.ias) : undefined,
@@ -35,7 +40,7 @@ export function formatClientEvent(event: ClientEvent): LogLine {
     case 'received':
       return {
         level: event.accepted ? 'info' : 'warn',
-        message: event.accepted ? `received ${event.type}` : `dropped ${event.type}`,
+        message: event.accepted ? `received ${messageName(event.type)}` : `dropped ${messageName(event.type)}`,
         fields: {
           xid: hexXid(event.xid),
           ias: event.ias.length > 0 ? formatIas(event.ias) : undefined,
