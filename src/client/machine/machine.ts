@@ -322,7 +322,10 @@ export class ClientMachine implements ClientControl {
           if (event.spec.mode === (this.active ?? '') ) return this.count('start.ignored-running')
         }
         this.spec = event.spec
-        if (!this.linkUp) return this.note('start: link is down, waiting for ifup')
+        if (!this.linkUp) {
+          this.active = event.spec.mode
+          return this.note('start: link is down, starting at ifup')
+        }
         return event.spec.mode === 'stateful' ? this.startStateful('start verb') : this.startStateless('start verb')
       }
       case 'stop': {
@@ -344,6 +347,7 @@ export class ClientMachine implements ClientControl {
       case 'release': {
         const lease = this.lease
         if (!lease) return this.finishRelease()
+        if (state === 'releasing') return // the running Release resolves every waiter
         this.cancelExchange()
         this.disarmAll()
         // RFC 8415 section 18.2.7: stop using the leases before sending Release.
@@ -382,6 +386,11 @@ export class ClientMachine implements ClientControl {
         if (!declined) return this.count('dad.unknown-address')
         this.count('dad.failed')
         if (state === 'releasing') return
+        if (!this.linkUp || state === 'stopped') {
+          // Nothing can be sent now; the address is dropped and a later Confirm/Renew carries on.
+          this.effect('removeAddress', e => e.removeAddress(event.address))
+          return this.hook({ reason: 'DECLINE6', addresses: [event.address], ...(this.lease ? { lease: this.storedLease() } : {}) })
+        }
         const previous = this.exchange?.purpose === 'decline' ? this.exchange.declined : undefined
         this.cancelExchange()
         const all = new Map(previous ?? [])

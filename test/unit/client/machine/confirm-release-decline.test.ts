@@ -224,3 +224,14 @@ t.test('stop keeps the lease on disk (STOP6) and restart Confirms it; releaseOnS
   t.equal(c.machine.state, 'stopped')
   t.same(c.hooks(), ['BOUND6', 'RELEASE6', 'STOP6'])
 })
+
+t.test('a second release() while releasing waits for the same Release', async t => {
+  const b = bench({ random: RAND0() })
+  bind(b)
+  const first = b.machine.release()
+  const second = b.machine.release()
+  b.deliver(answer('reply', b.sentOf('release')[0]!.message, {}))
+  await Promise.all([first, second])
+  t.equal(b.sentOf('release').length, 1)
+  t.same(b.hooks(), ['BOUND6', 'RELEASE6'])
+})
