@@ -263,7 +263,13 @@ export class ClientMachine implements ClientControl {
     // Client and relay message types never go to a client (RFC 8415 section 16).
     if (!isClientServer(message)) return this.dropReceived(message.type, undefined, [], from, 'not-for-client')
     if (CLIENT_MESSAGE_TYPES.has(message.type)) return this.dropReceived(message.type, message.transactionId, [], from, 'not-for-client')
-    this.handle({ type: 'message', message, raw: payload, from })
+    try {
+      this.handle({ type: 'message', message, raw: payload, from })
+    } catch (err) {
+      // A message must never take the daemon down: count it, say why, keep the state.
+      this.count('dropped.internal-error')
+      this.note(`internal error handling a ${message.type}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+    }
   }
 
   status(): ClientStatus {
@@ -640,9 +646,15 @@ export class ClientMachine implements ClientControl {
   private transmit(ex: Exchange): void {
     const now = this.clock.now()
     const tx = ex.rtx.transmit(now)
-    const content = ex.content()
-    const message = buildMessage(ex.type, ex.xid, tx.elapsedCentiseconds, this.messageSettings(), content)
-    const payload = encodeMessage(message)
+    let message: ClientServerMessage, payload: Uint8Array
+    try {
+      message = buildMessage(ex.type, ex.xid, tx.elapsedCentiseconds, this.messageSettings(), ex.content())
+      payload = encodeMessage(message)
+    } catch (err) {
+      this.count('encode-errors')
+      this.note(`cannot encode ${ex.type}: ${err instanceof Error ? err.message : String(err)}`)
+      return this.arm('exchange', tx.timeoutAt)
+    }
     const destination: Destination = ex.unicast !== undefined ? { kind: 'unicast', address: ex.unicast } : { kind: 'multicast' }
     this.count(`sent.${ex.type}`)
     if (tx.retransmission) this.count(`retransmitted.${ex.type}`)
@@ -748,6 +760,7 @@ export class ClientMachine implements ClientControl {
     for (const sub of subOptions) {
       // RFC 8415 sections 21.6/21.22: preferred > valid discards the address or prefix.
       if (sub.preferredLifetime > sub.validLifetime) { this.count('ignored.preferred-greater-than-valid'); continue }
+      if (sub.kind === 'ia-prefix' && sub.prefixLength > 128) { this.count('ignored.invalid-prefix-length'); continue }
       const subStatus = statusOf(sub.options)
       if (subStatus && subStatus.code !== StatusCode.Success) { this.count(`status.${subStatus.name}`); continue }
       const value = formatIpv6(sub.kind === 'ia-address' ? sub.address : sub.prefix)

@@ -179,3 +179,17 @@ t.test('invalid Advertise/Reply messages are dropped and counted', async t => {
   t.equal(b.machine.state, 'bound')
   t.equal(b.last().at <= START_MS + 1000, true)
 })
+
+t.test('a delegated prefix longer than 128 bits is discarded, never put on the wire', async t => {
+  const spec = { mode: 'stateful' as const, iaNa: [], iaPd: [{ iaid: 2 }], dns: false }
+  const b = bench({ defaultSpec: spec, random: new ScriptedRandom([0.5]) })
+  b.machine.start(spec)
+  b.clock.advance(1000)
+  b.deliver(answer('advertise', b.last().message, { options: [{ kind: 'preference', value: 255 }, iaPd(2, 0, 0, [['2001:db8:1::', 56, 100, 200]])] }))
+  b.deliver(answer('reply', b.last().message, { options: [iaPd(2, 50, 80, [['2001:db8:1::', 56, 100, 200], ['2001:db8:2::', 200, 100, 200]])] }))
+  t.equal(b.counter('ignored.invalid-prefix-length'), 1)
+  t.same(b.machine.status().leases[0]?.entries.map(e => e.value), ['2001:db8:1::/56'])
+  b.clock.advance(50_000)
+  t.equal(b.sentOf('renew').length, 1)
+  t.equal(b.counter('encode-errors'), 0)
+})
