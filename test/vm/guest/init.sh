@@ -30,6 +30,13 @@ mount -t tmpfs tmpfs /host/run || die "mount /run"
 mount -t tmpfs tmpfs /host/tmp || die "mount /tmp"
 mkdir -p /host/tmp/vmout
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 vmout /host/tmp/vmout || die "mount vmout"
+# The repository at its own absolute path, mounted last: a checkout under /tmp or /run is hidden
+# by the tmpfs mounts above (the directory is then created on that tmpfs).
+read -r repo </host/tmp/vmout/repo-path || die "no repo-path in the share"
+case $repo in /*) ;; *) die "repo-path is not absolute: $repo" ;; esac
+mkdir -p "/host$repo" || die "mkdir $repo"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose repo "/host$repo" ||
+	die "mount repo at $repo"
 # request_module() runs /sbin/modprobe in the initramfs root: forward it into the host root.
 echo /modprobe-wrapper >/proc/sys/kernel/modprobe
 

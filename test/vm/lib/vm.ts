@@ -223,6 +223,7 @@ export async function runVm(options: VmOptions): Promise<VmRun> {
       '',
     ].join('\n')
     writeFileSync(join(share, 'job.sh'), job)
+    writeFileSync(join(share, 'repo-path'), `${repoRoot}\n`)
 
     const qemuArgs = [
       '-accel', 'tcg', '-cpu', 'max', '-m', String(options.memoryMb ?? 512), '-smp', String(options.cpus ?? 1),
@@ -233,6 +234,10 @@ export async function runVm(options: VmOptions): Promise<VmRun> {
       '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
       '-fsdev', `local,id=vmout,path=${share},security_model=none`,
       '-device', 'virtio-9p-pci,fsdev=vmout,mount_tag=vmout',
+      // The repository again, on its own: the guest mounts tmpfs over /tmp and /run, which would
+      // hide a checkout there (CI may clone to /tmp/...); init.sh mounts this at the same path.
+      '-fsdev', `local,id=repo,path=${repoRoot},security_model=none,readonly=on,multidevs=remap`,
+      '-device', 'virtio-9p-pci,fsdev=repo,mount_tag=repo',
     ]
     const qemu = spawn('qemu-system-x86_64', qemuArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
     let consoleText = ''
@@ -248,6 +253,7 @@ export async function runVm(options: VmOptions): Promise<VmRun> {
 
     const files = readShare(share)
     files.delete('job.sh')
+    files.delete('repo-path')
     const results: GuestResult[] = []
     for (const line of (files.get('results.jsonl') ?? '').split('\n')) {
       if (line.trim()) results.push(JSON.parse(line) as GuestResult)
