@@ -153,7 +153,11 @@ export class Daemon {
     const lastRa: LastRa = { at: new Date(this.now()).toISOString(), managed: event.flags.managed, other: event.flags.other, replayed: event.replayed }
     if (event.router !== undefined) lastRa.router = event.router
     entry.lastRa = lastRa
-    entry.log.info({ M: lastRa.managed, O: lastRa.other, router: event.router, replayed: event.replayed || undefined }, 'RA accepted by the kernel')
+    // Both CLOCK_MONOTONIC in ns (libuv's hrtime is too), so a reader can tell the notification's latency.
+    entry.log.info({
+      M: lastRa.managed, O: lastRa.other, router: event.router, replayed: event.replayed || undefined,
+      kernelTimeNs: event.kernelTimeNs?.toString(), receivedMonotonicNs: process.hrtime.bigint().toString(),
+    }, 'RA accepted by the kernel')
     const trigger: RaTrigger = { managed: event.flags.managed, other: event.flags.other, replayed: event.replayed }
     if (event.kernelTimeNs !== undefined) trigger.receivedAtNs = event.kernelTimeNs
     entry.client.control.onRa(trigger)
