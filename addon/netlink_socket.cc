@@ -247,6 +247,16 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     Napi::Value error = env.Undefined();
 
     if (poll_status < 0) {
+      // libuv reports EPOLLERR as UV_EBADF and stops the handle. On netlink that is how an overrun
+      // arrives (sk_err = ENOBUFS): read the pending error, and if it is ENOBUFS keep going.
+      int pending = 0;
+      socklen_t length = sizeof pending;
+      if (getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &pending, &length) == 0 && pending == ENOBUFS) {
+        overrun = true;
+        poll_status = uv_poll_start(&handle_->poll, UV_READABLE, OnPoll);
+      }
+    }
+    if (poll_status < 0) {
       error = SystemError(env, -poll_status, "uv_poll", "netlink protocol " + std::to_string(protocol_)).Value();
     } else {
       more = true;  // until the queue is seen empty

@@ -82,6 +82,15 @@ export class NetlinkChannel {
     })
   }
 
+  /** Gives up on a request (its replies, if any still come, are ordinary messages). */
+  cancel(seq: number): void {
+    const p = this.pending.get(seq)
+    if (!p) return
+    clearTimeout(p.timer)
+    this.pending.delete(seq)
+    p.reject(new RaSourceError(`${p.name}: cancelled`, { code: 'ECANCELED', syscall: p.name }))
+  }
+
   /** Sends without waiting (used when the answer is handled as an ordinary message). */
   send(message: Buffer): void {
     this.socket.send(message)

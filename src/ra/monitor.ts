@@ -84,6 +84,8 @@ export class RaMonitor extends EventEmitter implements AsyncIterable<RaEvent> {
       this.src = this.openSource()
       await this.src.start()
     } catch (err) {
+      // close() during start (e.g. `--count 1` satisfied by a replayed event) is not a failure.
+      if (this.closed) return
       this.src?.close()
       this.state = 'closed'
       throw err
@@ -165,13 +167,13 @@ export class RaMonitor extends EventEmitter implements AsyncIterable<RaEvent> {
         if (event.replayed) this.stats.replayed++
         this.emit('ra', event)
       },
-      overrun: recovery => {
+      overrun: () => {
         this.stats.overruns++
         this.emit('overrun', { overruns: this.stats.overruns, source: this.src?.name })
-        recovery.then(
-          () => { this.stats.recoveries++; this.emit('recovered', { overruns: this.stats.overruns }) },
-          err => { if (this.state !== 'closed') this.fail(err as Error) },
-        )
+      },
+      recovered: () => {
+        this.stats.recoveries++
+        this.emit('recovered', { overruns: this.stats.overruns })
       },
       malformed: reason => {
         this.stats.malformed++

@@ -12,8 +12,10 @@ import type { NetlinkMessage } from './netlink.js'
 
 export interface SourceCallbacks {
   event(event: RaEvent): void
-  /** The kernel dropped messages; `recovery` settles when the source has resynchronised. */
-  overrun(recovery: Promise<void>): void
+  /** The kernel dropped messages for this socket (ENOBUFS). */
+  overrun(): void
+  /** The source has resynchronised after one or more overruns. */
+  recovered(): void
   malformed(reason: string): void
   /** An event suppressed because this source already delivered the same RA (same ra6mon seq). */
   duplicate(event: RaEvent): void
@@ -54,6 +56,52 @@ function ifnameFromSysfs(ifindex: number): string | undefined {
   return undefined
 }
 
+/**
+ * Recovery after ENOBUFS. Asking the kernel again while our queue is still full would lose the
+ * answer too, so the request waits until a wake-up has drained the queue; an overrun during the
+ * request cancels it and starts over once drained. `recovered` fires when one completes cleanly.
+ */
+class Resynchroniser {
+  private needed = false
+  private inFlight: { seq: number } | undefined
+
+  constructor(
+    private readonly channel: NetlinkChannel,
+    private readonly request: (seq: number) => Promise<unknown>,
+    private readonly callbacks: SourceCallbacks,
+  ) {}
+
+  overrun(): void {
+    this.needed = true
+    if (this.inFlight) {
+      const { seq } = this.inFlight
+      this.inFlight = undefined
+      this.channel.cancel(seq)
+    }
+    this.callbacks.overrun()
+  }
+
+  /** The socket's queue is empty now. */
+  drained(): void {
+    if (!this.needed || this.inFlight || this.channel.closed) return
+    this.needed = false
+    const attempt = { seq: this.channel.allocateSeq() }
+    this.inFlight = attempt
+    this.request(attempt.seq).then(
+      () => {
+        if (this.inFlight !== attempt) return
+        this.inFlight = undefined
+        if (!this.needed) this.callbacks.recovered()
+      },
+      (err: Error) => {
+        if (this.inFlight !== attempt) return // cancelled by a newer overrun
+        this.inFlight = undefined
+        if (!this.channel.closed) this.callbacks.error(err)
+      },
+    )
+  }
+}
+
 function openError(err: unknown, protocol: number): Error {
   if (!isSystemError(err)) return err as Error
   const message = err.code === 'EPROTONOSUPPORT' && protocol !== NETLINK.NETLINK_ROUTE
@@ -77,7 +125,7 @@ export class Ra6monSource implements RaSource {
   private readonly channel: NetlinkChannel
   /** Highest ra6mon seq delivered per interface: replays of an RA already seen are duplicates. */
   private readonly lastSeq = new Map<number, bigint>()
-  private recovering: Promise<void> | undefined
+  private readonly resync: Resynchroniser
 
   constructor(private readonly options: Ra6monSourceOptions, private readonly callbacks: SourceCallbacks) {
     try {
@@ -85,8 +133,8 @@ export class Ra6monSource implements RaSource {
         { protocol: options.protocol, receiveBufferBytes: options.receiveBufferBytes },
         {
           message: m => this.onMessage(m),
-          wakeupDone: () => undefined,
-          overrun: () => this.onOverrun(),
+          wakeupDone: more => { if (!more) this.resync.drained() },
+          overrun: () => this.resync.overrun(),
           malformed: reason => callbacks.malformed(reason),
           error: err => callbacks.error(err),
         },
@@ -95,17 +143,17 @@ export class Ra6monSource implements RaSource {
     } catch (err) {
       throw openError(err, options.protocol)
     }
+    this.resync = new Resynchroniser(this.channel, seq => this.register(seq), callbacks)
   }
 
   get portId(): number { return this.channel.portId }
 
   /** Registers; resolves after the kernel's ack, i.e. after the replayed events were delivered. */
   async start(): Promise<void> {
-    await this.register()
+    await this.register(this.channel.allocateSeq())
   }
 
-  private async register(): Promise<void> {
-    const seq = this.channel.allocateSeq()
+  private async register(seq: number): Promise<void> {
     await this.channel.request('ra6mon register', seq, encodeRegister(seq, this.options.ifindexes))
   }
 
@@ -143,13 +191,6 @@ export class Ra6monSource implements RaSource {
     this.callbacks.event(event)
   }
 
-  private onOverrun(): void {
-    // Several ENOBUFS during one recovery need one re-registration.
-    if (this.recovering) return
-    const recovery = this.register().finally(() => { this.recovering = undefined })
-    this.recovering = recovery
-    this.callbacks.overrun(recovery)
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,7 +229,7 @@ export class RtnetlinkSource implements RaSource {
   private readonly links = new Map<number, LinkState>()
   private readonly pending = new Map<number, PendingRa>()
   private flushTimer: NodeJS.Timeout | undefined
-  private recovering: Promise<void> | undefined
+  private readonly resync: Resynchroniser
   private readonly gatherMs: number
 
   constructor(private readonly options: RtnetlinkSourceOptions, private readonly callbacks: SourceCallbacks) {
@@ -202,8 +243,9 @@ export class RtnetlinkSource implements RaSource {
         },
         {
           message: m => this.onMessage(m),
-          wakeupDone: more => { if (!more) this.scheduleFlush() },
-          overrun: () => this.onOverrun(),
+          wakeupDone: more => { if (!more) { this.scheduleFlush(); this.resync.drained() } },
+          // Lost option notifications cannot be asked for again; the flags can: read them afresh.
+          overrun: () => this.resync.overrun(),
           malformed: reason => callbacks.malformed(reason),
           error: err => callbacks.error(err),
         },
@@ -212,13 +254,14 @@ export class RtnetlinkSource implements RaSource {
     } catch (err) {
       throw openError(err, NETLINK.NETLINK_ROUTE)
     }
+    this.resync = new Resynchroniser(this.channel, seq => this.readLinks(seq), callbacks)
   }
 
   get portId(): number { return this.channel.portId }
 
   /** Reads every interface's current RA flags and reports those set as replayed events. */
   async start(): Promise<void> {
-    await this.resync()
+    await this.readLinks(this.channel.allocateSeq())
   }
 
   close(): void {
@@ -241,8 +284,7 @@ export class RtnetlinkSource implements RaSource {
     return name
   }
 
-  private async resync(): Promise<void> {
-    const seq = this.channel.allocateSeq()
+  private async readLinks(seq: number): Promise<void> {
     const replies = await this.channel.request('rtnetlink RTM_GETLINK dump', seq, encodeGetLinkDump(seq), { dump: true })
     for (const reply of replies) {
       if (reply.type !== RTNETLINK.RTM_NEWLINK) continue
@@ -326,11 +368,4 @@ export class RtnetlinkSource implements RaSource {
     return event
   }
 
-  private onOverrun(): void {
-    // Lost option notifications cannot be asked for again; the flags can: read them afresh.
-    if (this.recovering) return
-    const recovery = this.resync().finally(() => { this.recovering = undefined })
-    this.recovering = recovery
-    this.callbacks.overrun(recovery)
-  }
 }

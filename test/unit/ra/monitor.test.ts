@@ -148,10 +148,12 @@ t.test('ra6mon: an overrun re-registers; replays of what was already delivered a
     nlack(seqOf(message), 0),
   ]
   const recovered = new Promise(resolve => monitor.once('recovered', resolve))
-  socket.deliver([], { overrun: true })
-  socket.deliver([], { overrun: true }) // a second ENOBUFS during the same recovery: one re-register
+  const registers = () => socket.sent.filter(m => typeOf(m) === 0x10).length
+  socket.deliver([], { overrun: true, more: true })
+  t.equal(registers(), 1, 'no re-registration while the queue is still full: its answer would be lost too')
+  socket.deliver([]) // the queue is drained
   await recovered
-  t.equal(socket.sent.filter(m => typeOf(m) === 0x10).length, 2, 'registered once more')
+  t.equal(registers(), 2, 'registered once more')
   t.same(events.map(e => [e.ifindex, e.seq, e.replayed]), [[2, 10n, false], [3, 11n, false], [2, 12n, true]])
   t.match(monitor.stats, { overruns: 1, recoveries: 1, duplicates: 1, events: 3 })
   await monitor.close()
@@ -240,5 +242,42 @@ t.test('ref/unref reach the socket', async t => {
   t.equal(sockets[0]!.referenced, false)
   monitor.ref()
   t.equal(sockets[0]!.referenced, true)
+  await monitor.close()
+})
+
+t.test('close() during start, from a replayed event, ends start() quietly', async t => {
+  const { factory, sockets } = fakeSocketFactory()
+  const monitor = new RaMonitor({ source: 'ra6mon', protocol: 31, openSocket: factory })
+  monitor.once('ra', () => void monitor.close())
+  const started = monitor.start()
+  const socket = sockets[0]!
+  socket.deliver([ra6monEvent({ seq: 1n, replayed: true }, seqOf(socket.sent[0]!))])
+  await t.resolves(started)
+  t.ok(monitor.closed)
+  t.ok(socket.closed)
+})
+
+t.test('ra6mon: an overrun while re-registering cancels that attempt and tries again once drained', async t => {
+  const { factory, sockets } = fakeSocketFactory()
+  const monitor = new RaMonitor({ source: 'ra6mon', protocol: 31, openSocket: factory })
+  const started = monitor.start()
+  const socket = sockets[0]!
+  socket.deliver([nlack(seqOf(socket.sent[0]!), 0)])
+  await started
+  let recoveredCount = 0
+  monitor.on('recovered', () => recoveredCount++)
+  socket.deliver([], { overrun: true }) // drained at once: re-register (no answer yet)
+  t.equal(socket.sent.length, 2)
+  socket.deliver([], { overrun: true }) // its answer was lost in this overrun
+  t.equal(socket.sent.length, 3, 'a fresh registration')
+  const tick = () => new Promise(r => setImmediate(r))
+  socket.deliver([nlack(seqOf(socket.sent[1]!), 0)]) // a late ack for the cancelled attempt: ignored
+  await tick()
+  t.equal(recoveredCount, 0)
+  socket.deliver([nlack(seqOf(socket.sent[2]!), 0)])
+  await tick()
+  t.equal(recoveredCount, 1)
+  t.match(monitor.stats, { overruns: 2, recoveries: 1 })
+  t.notOk(monitor.closed, 'no error: the monitor keeps running')
   await monitor.close()
 })
