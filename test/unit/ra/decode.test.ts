@@ -5,7 +5,7 @@ import { decodeAck, splitMessages, parseAttributes, MalformedMessageError } from
 import { decodeRa6monEvent, decodeRa6monStats, encodeRegister, encodeGetStats } from '../../../src/ra/ra6mon-protocol.js'
 import {
   ipv6, nlack, nlattr, nlmsg, ndDnssl, ndMtu, ndPrefix, ndRdnss, ndRoute, ndSlla, ra6monEvent, u32, u64,
-} from './helpers.js'
+} from './fixtures/helpers.js'
 
 t.test('IPv6 text form follows RFC 5952', async t => {
   const cases: Array<[string, string]> = [

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { RaMonitor, RTNETLINK_FALLBACK_WARNING } from '../../../src/ra/monitor.js'
 import { MODULE_NOT_LOADED, RaSourceError } from '../../../src/ra/errors.js'
 import type { RaEvent } from '../../../src/ra/events.js'
-import { fakeSocketFactory, nlack, ndPrefix, ndRdnss, ra6monEvent, seqOf, typeOf, nlmsg } from './helpers.js'
+import { fakeSocketFactory, nlack, ndPrefix, ndRdnss, ra6monEvent, seqOf, typeOf, nlmsg } from './fixtures/helpers.js'
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/rtnetlink-radvd.json', import.meta.url), 'utf8')) as {
   dumpSeq: number; datagrams: string[]
