@@ -91,13 +91,32 @@ function leaseSide(lease: StoredLease | undefined): HookLeaseInfo[] {
   return sides.length > 0 ? sides : [common]
 }
 
+/**
+ * Reasons for which the lease (or part of it) is gone. dhclient hands such a lease to its script
+ * as old_* (dhclient-script's RELEASE6/EXPIRE6/STOP6 branch deletes old_ip6_address), so do we.
+ */
+const LEASE_GONE: ReadonlySet<HookNotice['reason']> = new Set(['RELEASE6', 'EXPIRE6', 'STOP6', 'DECLINE6'])
+
 /** dhclient runs its script once per address: so do we (and once per delegated prefix). */
 export function hookEvents(ifname: string, notice: HookNotice, clientId: Uint8Array): HookEvent[] {
+  if (LEASE_GONE.has(notice.reason)) {
+    const whole = notice.lease ? leaseSide(notice.lease) : []
+    // EXPIRE6 and DECLINE6 name the entries concerned ("ADDRESS" or "PREFIX/LEN"); the rest of the
+    // lease, if any, stays. RELEASE6 and STOP6 concern the whole lease.
+    const partial = (notice.reason === 'EXPIRE6' || notice.reason === 'DECLINE6') && notice.addresses && notice.addresses.length > 0
+    const gone = partial
+      ? notice.addresses!.map(label => whole.find(side => side.ip6Address === label || side.ip6Prefix === label)
+        ?? (label.includes('/') ? { ip6Prefix: label } : { ip6Address: label, ip6Prefixlen: 128 }))
+      : whole.length > 0 ? whole : [{}]
+    return gone.map(side => ({ reason: notice.reason, interface: ifname, old: { ...side, clientId } }))
+  }
+  if (notice.reason === 'DELEGATED6') {
+    // one call per delegated prefix received, never for the IA_NA addresses beside it
+    const prefixes = leaseSide(notice.lease).filter(side => side.ip6Prefix !== undefined && (!notice.prefixes || notice.prefixes.includes(side.ip6Prefix)))
+    return prefixes.map(side => ({ reason: notice.reason, interface: ifname, new: { ...side, clientId } }))
+  }
   const newSides = leaseSide(notice.lease).map(side => ({ ...side, clientId }))
   const oldSides = notice.old ? leaseSide(notice.old) : []
-  if (notice.addresses && notice.addresses.length > 0 && !notice.lease) {
-    return notice.addresses.map(address => ({ reason: notice.reason, interface: ifname, old: { ip6Address: address, ip6Prefixlen: 128, clientId } }))
-  }
   return newSides.map((side, i) => {
     const event: HookEvent = { reason: notice.reason, interface: ifname, new: side }
     const old = oldSides[i]
