@@ -33,8 +33,15 @@ step "insmod"
 check insmod insmod "$RA6_MODULE" rate_limit=0
 
 if [ "$mode" = bench ]; then
+	# Baseline, side by side: the C test client registered in the same namespace receives the same RAs.
+	rm -f /tmp/c-client.ready
+	ip netns exec c "$RA6_REPO/test/vm/out/ra6mon-client" listen --ready /tmp/c-client.ready --timeout-ms 600000 \
+		>"$OUT/ra-monitor/c-client.jsonl" 2>&1 &
+	c_pid=$!
+	wait_for 10 test -e /tmp/c-client.ready || step "the C client never registered"
 	step "bench"
 	ip netns exec c node "$DRIVER" bench "${2:-1000}" "${3:-2000}" "${4:-20000}" && result driver-bench ok || result driver-bench fail "exit $?"
+	kill -TERM $c_pid; wait $c_pid 2>/dev/null
 	exit 0
 fi
 
