@@ -20,6 +20,28 @@ export function put32(b: Uint8Array, i: number, v: number): void {
   b[i + 3] = v
 }
 
+const fromCharCode = String.fromCharCode
+
+/**
+ * b[from, to) as a string with one char per byte (Latin-1). Built from 8-byte chunks: one
+ * String.fromCharCode per chunk allocates far fewer intermediate strings than one `+=` per byte.
+ */
+export function byteString(b: Uint8Array, from: number, to: number): string {
+  let text = ''
+  let j = from
+  for (; j + 8 <= to; j += 8) text += fromCharCode(b[j]!, b[j + 1]!, b[j + 2]!, b[j + 3]!, b[j + 4]!, b[j + 5]!, b[j + 6]!, b[j + 7]!)
+  switch (to - j) {
+    case 1: return text + fromCharCode(b[j]!)
+    case 2: return text + fromCharCode(b[j]!, b[j + 1]!)
+    case 3: return text + fromCharCode(b[j]!, b[j + 1]!, b[j + 2]!)
+    case 4: return text + fromCharCode(b[j]!, b[j + 1]!, b[j + 2]!, b[j + 3]!)
+    case 5: return text + fromCharCode(b[j]!, b[j + 1]!, b[j + 2]!, b[j + 3]!, b[j + 4]!)
+    case 6: return text + fromCharCode(b[j]!, b[j + 1]!, b[j + 2]!, b[j + 3]!, b[j + 4]!, b[j + 5]!)
+    case 7: return text + fromCharCode(b[j]!, b[j + 1]!, b[j + 2]!, b[j + 3]!, b[j + 4]!, b[j + 5]!, b[j + 6]!)
+    default: return text
+  }
+}
+
 const hexDigits = '0123456789abcdef'
 
 export function toHex(b: Uint8Array): string {

@@ -1,7 +1,7 @@
 // The option registry: for each option code, its decoder, encoder and encoded length, in one place.
 // Decoders read b[start, end) (the option body) and throw DhcpDecodeError on malformed bodies;
 // offsets in errors are offsets in the buffer given to decodeMessage.
-import { put16, put32, u16, u32 } from './bytes.js'
+import { byteString, put16, put32, u16, u32 } from './bytes.js'
 import { OptionCode, type KnownOptionKind } from './constants.js'
 import { decodedNameEnd, decodeName, encodeName } from './domain.js'
 import { decodeDuid, duidLength, encodeDuid } from './duid.js'
@@ -255,11 +255,7 @@ const codecs = [
       const status = u16(b, s)
       let ascii = true
       for (let i = s + 2; i < e; i++) if (b[i]! > 0x7f) { ascii = false; break }
-      if (ascii) {
-        let message = ''
-        for (let i = s + 2; i < e; i++) message += String.fromCharCode(b[i]!)
-        return { kind: 'status-code', status, message }
-      }
+      if (ascii) return { kind: 'status-code', status, message: byteString(b, s + 2, e) }
       try {
         return { kind: 'status-code', status, message: statusTextDecoder.decode(b.subarray(s + 2, e)) }
       } catch {
