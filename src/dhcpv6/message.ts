@@ -53,9 +53,30 @@ export function messageLength(msg: Message): number {
   }
 }
 
-/** Encodes a message. Throws DhcpEncodeError when a field cannot be put on the wire. */
+// Output buffers are carved from a shared zero-filled slab, as Buffer.allocUnsafe does from its pool
+// (but never reused, so never dirty): a new Uint8Array of more than 64 bytes gets its own off-heap
+// backing store, which cost more than the whole encoding of a typical message.
+const slabSize = 8192
+let slab = new Uint8Array(slabSize)
+let slabUsed = 0
+
+function outputBuffer(length: number): Uint8Array {
+  if (length > slabSize >>> 2) return new Uint8Array(length)
+  if (slabUsed + length > slabSize) {
+    slab = new Uint8Array(slabSize)
+    slabUsed = 0
+  }
+  const out = slab.subarray(slabUsed, slabUsed + length)
+  slabUsed += (length + 7) & ~7 // keep each buffer 8-byte aligned
+  return out
+}
+
+/**
+ * Encodes a message. Throws DhcpEncodeError when a field cannot be put on the wire. The result may
+ * be a view into a shared slab (its byteOffset need not be 0): do not transfer its `.buffer`.
+ */
 export function encodeMessage(msg: Message): Uint8Array {
-  const out = new Uint8Array(messageLength(msg))
+  const out = outputBuffer(messageLength(msg))
   const end = encodeMessageAt(msg, out, 0)
   if (end !== out.length) throw new DhcpEncodeError(`internal: encoded ${end} bytes, expected ${out.length}`)
   return out
