@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { missing } from '../../test/lib/requirements.js'
 import { ensureModule, runVm, vmKernelRelease, vmNeeds } from '../../test/vm/lib/vm.js'
-import { runScenario, type ScenarioRecord } from './scenario.js'
+import { captureRows, runScenario, type ScenarioRecord } from './scenario.js'
 import { buildTimeline, formatTimeline } from './timeline.js'
 
 const usage = `usage: bash scripts/lab.sh [--no-vm] [--profile rfc3315|rfc8415] [--keep]
@@ -43,10 +43,11 @@ async function inVm(profile: string, keep: boolean): Promise<ScenarioRecord> {
   say(`booting the test VM (QEMU TCG, Linux ${release}) with kernel/ra6mon.ko`)
   if (keep) process.env.RA6_VM_KEEP = '1'
   const vm = await runVm({
-    script: 'lab/guest.sh', args: ['--profile', profile, '--timeout-ms', '60000', ...(keep ? ['--keep-to', '/tmp/vmout/lab/files'] : [])],
-    timeoutMs: 180_000,
+    script: 'lab/guest.sh', args: ['--profile', profile, '--raw-capture', '--timeout-ms', '60000', ...(keep ? ['--keep-to', '/tmp/vmout/lab/files'] : [])],
+    timeoutMs: 180_000, cpus: 2,
   })
   say(`VM ran for ${(vm.wallMs / 1000).toFixed(1)} s`)
+  if (process.env.RA6_LAB_DEBUG) process.stderr.write(vm.scriptOutput)
   const text = vm.files.get('lab/lab.json')
   if (vm.failure || !text) {
     throw new LabError(`the VM run failed: ${vm.failure ?? 'no lab/lab.json in the share'}\n--- guest output (tail) ---\n${vm.scriptOutput.slice(-3000)}`)
@@ -76,7 +77,7 @@ async function main(): Promise<number> {
   const record = flags.vm ? await inVm(flags.profile, flags.keep) : await onHost(flags.profile, flags.keep)
   say('router namespace: radvd (M=1, prefix 2001:db8:6a::/64, A=0) and Kea (pool 2001:db8:6a::100-1ff)')
   say(`client namespace: ${record.command}`)
-  const timeline = buildTimeline(record)
+  const timeline = buildTimeline(record, captureRows(record))
   process.stdout.write(`${formatTimeline(timeline)}\n`)
   const kea = record.keaLeases.find(l => l.address === timeline.lease?.address)
   if (kea) say(`Kea's lease file agrees: ${kea.address} for DUID ${kea.duid}, valid ${kea.validLifetime} s`)

@@ -9,13 +9,14 @@
 //        [--on-ra auto|solicit] [--order daemon-first|ra-first] [--extra-ra] [--timeout-ms N]
 // It writes DIR/NAME.json (ScenarioRecord) and exits 0 when the lease was obtained.
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { NetnsLab, type Daemon, type Namespace } from '../../test/lib/netns.js'
 import {
-  buildRouterLab, readKeaLeases, readLog, signalAndWait, startCapture, startKea, startRadvd, waitFor,
-  type Capture, type KeaLease, type RadvdOptions,
+  buildRouterLab, keaConfig, readKeaLeases, readLog, signalAndWait, startCapture, startRadvd, waitFor,
+  type Capture, type KeaLease, type KeaOptions, type RadvdOptions,
 } from '../../test/lib/servers.js'
 
 /** The repository: the nearest directory above this file with a package.json (from src/ or dist/src/). */
@@ -41,6 +42,8 @@ export interface ScenarioOptions {
   extraRa: boolean
   /** The lease must be on eth0 within this long after the daemon starts (or radvd, daemon-first). */
   timeoutMs: number
+  /** Keep the capture as bytes in the record (captureBase64) for the host to decode: tshark is slow under TCG. */
+  rawCapture?: boolean
   /** Copy every file of the run (daemon, radvd and Kea logs, the capture) here before cleanup. */
   keepTo?: string
 }
@@ -66,6 +69,8 @@ export interface ScenarioRecord {
   /** The daemon's output: JSON lines (and anything it printed on stderr). */
   daemonLog: string
   capture: CaptureRow[]
+  /** The pcapng itself, when options.rawCapture: decode with captureRows(). */
+  captureBase64?: string
   addressEvents: AddressEvent[]
   /** The daemon's lease file (STATE_DIR/eth0.lease.json), parsed. */
   lease?: unknown
@@ -88,6 +93,7 @@ function realtimeMinusMonotonicNs(): bigint {
 }
 
 const nowUs = () => Date.now() * 1000
+const progress = (started: number, what: string) => process.stderr.write(`[scenario +${((Date.now() - started) / 1000).toFixed(1)}s] ${what}\n`)
 
 /** tshark's view of the capture: one row per RA, RS and DHCPv6 message. */
 export function readCapture(file: string): CaptureRow[] {
@@ -129,10 +135,37 @@ export function parseAddressMonitor(text: string, ifname: string): AddressEvent[
   return events
 }
 
-async function globalAddress(ns: Namespace, ifname: string): Promise<string | undefined> {
-  const { stdout } = await ns.run(['ip', '-j', '-6', 'addr', 'show', 'dev', ifname, 'scope', 'global'])
-  const info = (JSON.parse(stdout) as { addr_info: { local: string; prefixlen: number; tentative?: boolean }[] }[])[0]?.addr_info ?? []
-  return info.find(a => a.prefixlen === 128 && !a.tentative)?.local
+/** The capture rows of a record, decoding a raw capture with tshark here (on the host) when needed. */
+export function captureRows(record: ScenarioRecord): CaptureRow[] {
+  if (record.capture.length > 0 || !record.captureBase64) return record.capture
+  const dir = mkdtempSync(join(tmpdir(), 'ra6dhcp-capture-'))
+  try {
+    const file = join(dir, 'capture.pcapng')
+    writeFileSync(file, Buffer.from(record.captureBase64, 'base64'))
+    return readCapture(file)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Kea with the shared fixture's config (keaConfig), started without its `-t` dry run and `ss`
+ * polling (each a process start, slow under TCG): ready when its log says DHCP6_STARTED.
+ */
+async function startKeaQuietly(ns: Namespace, options: KeaOptions, timeoutMs: number): Promise<{ daemon: Daemon; leaseFile: string }> {
+  const name = options.name ?? 'kea6'
+  const configFile = join(ns.lab.dir, `${name}.json`)
+  writeFileSync(configFile, JSON.stringify(keaConfig(ns.lab, options), null, 2))
+  const runDir = join(ns.lab.dir, `${name}-run`)
+  mkdirSync(runDir, { recursive: true })
+  const daemon = ns.spawn(name, ['kea-dhcp6', '-c', configFile], {
+    env: { ...process.env, KEA_LOCKFILE_DIR: runDir, KEA_PIDFILE_DIR: runDir, KEA_LOGGER_DESTINATION: 'stdout' },
+  })
+  await waitFor('Kea to start serving', () => {
+    if (daemon.process.exitCode !== null) throw new Error(`kea-dhcp6 exited with ${daemon.process.exitCode}:\n${readLog(daemon)}`)
+    return readLog(daemon).includes('DHCP6_STARTED')
+  }, timeoutMs, 100)
+  return { daemon, leaseFile: join(ns.lab.dir, `${name}-leases.csv`) }
 }
 
 function parseArgs(argv: string[]): { out: string; options: ScenarioOptions } {
@@ -160,6 +193,7 @@ function parseArgs(argv: string[]): { out: string; options: ScenarioOptions } {
       case '--order': options.order = oneOf(value(), ['daemon-first', 'ra-first'] as const); break
       case '--extra-ra': options.extraRa = true; break
       case '--timeout-ms': options.timeoutMs = Number(value()); break
+      case '--raw-capture': options.rawCapture = true; break
       case '--keep-to': options.keepTo = value(); break
       default: throw new Error(`unknown argument '${flag}'`)
     }
@@ -188,18 +222,22 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
     name, managed: true, minInterval: 200, maxInterval: 600,
     prefixes: [{ prefix: `${prefix64}/64`, autonomous: false }],
   })
-  let kea: Awaited<ReturnType<typeof startKea>> | undefined
+  let kea: { leaseFile: string } | undefined
   try {
     record.clockOffsetNs = realtimeMinusMonotonicNs().toString()
+    progress(started, 'namespaces')
     const net = await buildRouterLab(lab, { prefix64 })
     const client = net.clients[0]!
     // No RS from the kernel itself: the RAs in the capture are radvd's answers to us or its own.
     await client.ns.sysctl('net.ipv6.conf.eth0.router_solicitations', 0)
-    kea = await startKea(net.router, {
+    // Kea and dumpcap start slowly under TCG: side by side.
+    const capturing = startCapture(client.ns, 'eth0', join(lab.dir, 'eth0.pcapng'), { routerAdvertisements: true })
+    kea = await startKeaQuietly(net.router, {
       interfaces: [net.routerIf], subnet: net.prefix, pools: [`${prefix64}100-${prefix64}1ff`],
       renewTimer: 1000, rebindTimer: 1600, preferredLifetime: 2000, validLifetime: 3000, dnsServers: [`${prefix64}53`],
-    })
-    capture = await startCapture(client.ns, 'eth0', join(lab.dir, 'eth0.pcapng'), { routerAdvertisements: true })
+    }, options.timeoutMs)
+    capture = await capturing
+    progress(started, 'Kea and the capture started')
     monitor = client.ns.spawn('ip-monitor', ['ip', '-ts', '-6', 'monitor', 'address'])
 
     let radvd: Daemon | undefined
@@ -229,14 +267,22 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
       await startDaemon()
     } else {
       await startDaemon()
+      // Let the daemon's start-up (its Router Solicitation through rdisc6) settle, so the RA meets
+      // an idle daemon, as in a lab where the client has been up for a while.
+      await new Promise(r => setTimeout(r, 1500))
       radvd = await startRadvd(net.router, net.routerIf, radvdOptions('radvd'))
       marks.radvdStarted = nowUs()
     }
 
-    record.address = await waitFor('the leased address on eth0', () => globalAddress(client.ns, 'eth0'), options.timeoutMs, 20)
+    // Read what `ip monitor` already wrote rather than spawning `ip` in a loop: under TCG every
+    // process start costs tens of ms of the guest's CPU, which would slow the exchange measured.
+    const watched = monitor!
+    record.address = await waitFor('the leased address on eth0', () =>
+      parseAddressMonitor(readLog(watched), 'eth0').find(e => !e.deleted)?.address, options.timeoutMs, 50)
     marks.addressSeen = nowUs()
     await waitFor('the daemon\'s lease file', () => existsSync(join(state, 'eth0.lease.json')), 5000)
 
+    progress(started, 'lease on eth0')
     if (options.extraRa) {
       await signalAndWait(radvd, 'SIGKILL')
       // A fresh radvd sends its first RA at once; then give the daemon time to react (or not).
@@ -244,6 +290,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
       marks.extraRaStarted = nowUs()
       await new Promise(r => setTimeout(r, 4000))
     }
+    progress(started, 'done')
     record.ok = true
   } catch (err) {
     record.error = (err as Error).message
@@ -259,7 +306,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
       // when it stops: wait past the block timeout so the last exchange is in the file.
       await new Promise(r => setTimeout(r, 1500))
       await capture.stop().catch(() => undefined)
-      try { record.capture = readCapture(capture.file) } catch (err) { record.error ??= `reading the capture: ${(err as Error).message}` }
+      if (options.rawCapture) {
+        if (existsSync(capture.file)) record.captureBase64 = readFileSync(capture.file).toString('base64')
+      } else {
+        try { record.capture = readCapture(capture.file) } catch (err) { record.error ??= `reading the capture: ${(err as Error).message}` }
+      }
     }
     if (monitor) {
       await lab.stop(monitor).catch(() => undefined)
@@ -267,6 +318,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
     }
     if (options.keepTo) cpSync(lab.dir, options.keepTo, { recursive: true, filter: source => !source.endsWith('.sock') })
     await lab.cleanup()
+    progress(started, 'cleaned up')
     record.wallMs = Date.now() - started
   }
   return record

@@ -3,7 +3,7 @@
 // Request -> Reply -> address, each with its offset from the moment the kernel accepted the RA
 // (ra6mon's timestamp) or, without ra6mon (rtnetlink has no timestamp), from the RA on the wire.
 // Pure: no I/O, so it is unit-tested on recorded data.
-import type { ScenarioRecord } from './scenario.js'
+import type { CaptureRow, ScenarioRecord } from './scenario.js'
 
 export interface TimelineStep {
   /** µs, realtime. */
@@ -63,11 +63,11 @@ function leaseSummary(lease: unknown): LeaseSummary | undefined {
   return summary
 }
 
-export function buildTimeline(record: ScenarioRecord): Timeline {
+/** `capture`: the record's capture rows (captureRows(record) when it holds a raw capture). */
+export function buildTimeline(record: ScenarioRecord, capture: CaptureRow[] = record.capture): Timeline {
   const missing: string[] = []
   const steps: TimelineStep[] = []
   const ra = logLines(record.daemonLog).find(l => l.msg === 'RA accepted by the kernel' && l.M === true)
-  const capture = record.capture
   let originUs: number | undefined
   let originIs: Timeline['originIs'] = 'kernel'
   let notifiedUs: number | undefined
