@@ -281,3 +281,36 @@ t.test('ra6mon: an overrun while re-registering cancels that attempt and tries a
   t.notOk(monitor.closed, 'no error: the monitor keeps running')
   await monitor.close()
 })
+
+t.test('ra6mon: a registration captured in the VM (replay of radvd\'s RA, then the ack)', async t => {
+  const captured = JSON.parse(readFileSync(new URL('./fixtures/ra6mon-radvd.json', import.meta.url), 'utf8')) as {
+    registerSeq: number; datagrams: string[]
+  }
+  const { factory, sockets } = fakeSocketFactory()
+  const monitor = new RaMonitor({ source: 'ra6mon', protocol: 31, openSocket: factory })
+  const events: RaEvent[] = []
+  monitor.on('ra', e => events.push(e))
+  const started = monitor.start()
+  const socket = sockets[0]!
+  // The capture answered seq 7: renumber it to the sequence number this monitor chose.
+  const seq = seqOf(socket.sent[0]!)
+  socket.deliver(captured.datagrams.map(h => {
+    const d = splitDump(Buffer.from(h, 'hex'), seq)[0]!
+    if (d.readUInt16LE(4) === 2) d.writeUInt32LE(seq, 16 + 4 + 8) // the ack names the request in its echoed header
+    return d
+  }))
+  await started
+  t.equal(events.length, 1)
+  t.match(events[0], {
+    source: 'ra6mon', ifname: 'eth0', replayed: true, destination: 'ff02::1', curHopLimit: 64, routerLifetime: 1800,
+    reachableTime: 0, retransTimer: 0, clock: 1, seq: 1n,
+    flags: { managed: true, other: true, homeAgent: false, preference: 'high', proxy: false },
+  })
+  t.match(events[0]!.router, /^fe80::/)
+  t.same(events[0]!.options.map(o => o.kind), ['prefixInformation', 'rdnss', 'dnssl', 'sourceLinkLayerAddress'])
+  t.match(events[0]!.options[0], { prefix: '2001:db8:1::', prefixLength: 64, validLifetime: 86400, preferredLifetime: 14400 })
+  t.same(events[0]!.options[1], { kind: 'rdnss', lifetime: 600, servers: ['2001:db8::53'] })
+  t.same(events[0]!.options[2], { kind: 'dnssl', lifetime: 600, domains: ['example.com'] })
+  t.equal(monitor.stats.malformed, 0)
+  await monitor.close()
+})

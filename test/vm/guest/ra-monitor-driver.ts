@@ -13,7 +13,9 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { RaMonitor, type RaMonitorOptions } from '../../../src/ra/monitor.js'
 import { raEventToJson } from '../../../src/ra/format.js'
-import { monotonicNs } from '../../../src/ra/native.js'
+import { monotonicNs, openNativeSocket } from '../../../src/ra/native.js'
+import { readRa6monProtocol } from '../../../src/ra/sources.js'
+import { encodeRegister } from '../../../src/ra/ra6mon-protocol.js'
 import type { RaEvent } from '../../../src/ra/events.js'
 
 const outDir = join(process.env.RA6_VM_OUT ?? '/tmp', 'ra-monitor')
@@ -113,7 +115,20 @@ async function eperm(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ uid: process.getuid?.(), ...facts })}\n`)
 }
 
+/** Raw datagrams of a registration (the replay of radvd's RA, then the ack): a unit-test fixture. */
+async function capture(): Promise<void> {
+  const datagrams: string[] = []
+  const socket = openNativeSocket({ protocol: readRa6monProtocol() ?? 31 }, wakeup => {
+    for (const d of wakeup.datagrams) datagrams.push(d.toString('hex'))
+  })
+  socket.send(encodeRegister(7))
+  await waitUntil('the ack', () => datagrams.some(d => d.slice(8, 12) === '0200'), 5000)
+  socket.close()
+  save('capture', { registerSeq: 7, datagrams })
+}
+
 async function main(): Promise<void> {
+  await capture()
   const sender = new Sender()
   await sender.ready()
 
