@@ -97,8 +97,11 @@ function leaseSide(lease: StoredLease | undefined): HookLeaseInfo[] {
  */
 const LEASE_GONE: ReadonlySet<HookNotice['reason']> = new Set(['RELEASE6', 'EXPIRE6', 'STOP6', 'DECLINE6'])
 
-/** dhclient runs its script once per address: so do we (and once per delegated prefix). */
-export function hookEvents(ifname: string, notice: HookNotice, clientId: Uint8Array): HookEvent[] {
+/**
+ * dhclient runs its script once per address: so do we (and once per delegated prefix).
+ * `stateless` is the configuration of a stateless client (no lease), for INFORM6.
+ */
+export function hookEvents(ifname: string, notice: HookNotice, clientId: Uint8Array, stateless?: Pick<HookLeaseInfo, 'nameServers' | 'domainSearch'>): HookEvent[] {
   if (LEASE_GONE.has(notice.reason)) {
     const whole = notice.lease ? leaseSide(notice.lease) : []
     // EXPIRE6 and DECLINE6 name the entries concerned ("ADDRESS" or "PREFIX/LEN"); the rest of the
@@ -115,7 +118,7 @@ export function hookEvents(ifname: string, notice: HookNotice, clientId: Uint8Ar
     const prefixes = leaseSide(notice.lease).filter(side => side.ip6Prefix !== undefined && (!notice.prefixes || notice.prefixes.includes(side.ip6Prefix)))
     return prefixes.map(side => ({ reason: notice.reason, interface: ifname, new: { ...side, clientId } }))
   }
-  const newSides = leaseSide(notice.lease).map(side => ({ ...side, clientId }))
+  const newSides = leaseSide(notice.lease).map(side => ({ ...(notice.lease ? {} : stateless), ...side, clientId }))
   const oldSides = notice.old ? leaseSide(notice.old) : []
   return newSides.map((side, i) => {
     const event: HookEvent = { reason: notice.reason, interface: ifname, new: side }
@@ -151,7 +154,11 @@ async function createClient(context: ClientContext, clientDuid: Uint8Array, logg
     async removeLease() { await leases.remove(ifname) },
     async hook(notice) {
       if (!settings.hook) return
-      for (const event of hookEvents(ifname, notice, clientDuid)) {
+      // A stateless Information-request's Reply comes with no lease: dhclient -S still gives
+      // INFORM6 its new_dhcp6_name_servers/domain_search, so take them from the client.
+      const status = notice.reason === 'INFORM6' && !notice.lease ? machine?.status() : undefined
+      const stateless = status && { nameServers: status.dnsServers, domainSearch: status.domainSearch }
+      for (const event of hookEvents(ifname, notice, clientDuid, stateless)) {
         const result = await runHook(settings.hook, event, { onLine: line => log.info({ hook: settings.hook }, line) })
         if (result.exitCode !== 0) log.warn({ reason: event.reason, exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut }, 'hook script failed')
       }
