@@ -21,14 +21,18 @@ async function main(): Promise<number> {
   const release = vmKernelRelease()!
   ensureModule(release)
   ensureGuestTool('test/vm/client/ra6mon-client.c')
-  const vm = await runVm({ script: 'test/vm/guest/ra-monitor.sh', args: ['bench', count, intervalUs, flood], timeoutMs: 600_000, cpus: Number(process.env.RA6_BENCH_CPUS ?? 1) })
+  const vm = await runVm({ script: 'test/vm/guest/ra-monitor.sh', args: ['bench', count, intervalUs, flood], timeoutMs: 600_000, cpus: Number(process.env.RA6_BENCH_CPUS ?? 1),
+    env: { RA6_NODE_FLAGS: process.env.RA6_BENCH_NODE_FLAGS ?? '' } })
   const benchText = vm.files.get('ra-monitor/bench.json')
   if (vm.failure || !benchText) {
     process.stderr.write(`ra-latency: the VM run failed: ${vm.failure ?? 'no bench.json'}\n${vm.scriptOutput.slice(-3000)}\n`)
     return 1
   }
   const js = JSON.parse(benchText) as {
-    paced: { events: number; p50Ns: string; p99Ns: string; maxNs: string; sent: number; intervalUs: number }
+    paced: {
+      events: number; p50Ns: string; p99Ns: string; maxNs: string; sent: number; intervalUs: number
+      kernelToWakeupP50Ns: string; kernelToWakeupP99Ns: string; wakeupToCallbackP50Ns: string; wakeupToCallbackP99Ns: string
+    }
     flood: { sent: { sent: number; seconds: number }; delivered: number; seconds: number; eventsPerSecond: number; overruns: number }
     kernel: Record<string, string>
   }
@@ -48,6 +52,8 @@ async function main(): Promise<number> {
     `  p99                          ${us(jsP99).padEnd(20)}${us(percentile(cPaced, 0.99)).padEnd(22)}${(jsP99 / percentile(cPaced, 0.99)).toFixed(2)}`,
     `  max                          ${us(Number(js.paced.maxNs)).padEnd(20)}${us(cPaced.at(-1) ?? NaN)}`,
     `  events measured              ${String(js.paced.events).padEnd(20)}${cPaced.length}`,
+    `  JS split: kernel -> wake-up enters JS p50 ${us(Number(js.paced.kernelToWakeupP50Ns))} p99 ${us(Number(js.paced.kernelToWakeupP99Ns))}; ` +
+      `wake-up -> 'ra' callback p50 ${us(Number(js.paced.wakeupToCallbackP50Ns))} p99 ${us(Number(js.paced.wakeupToCallbackP99Ns))}`,
     `flood: events/s delivered      ${js.flood.eventsPerSecond.toFixed(0).padEnd(20)}${cRate.toFixed(0).padEnd(22)}${(js.flood.eventsPerSecond / cRate).toFixed(2)}`,
     `  delivered / sent             ${js.flood.delivered}/${js.flood.sent.sent} (JS, ${js.flood.overruns} overruns), ${cFlood.length}/${js.flood.sent.sent} (C); sender took ${js.flood.sent.seconds} s`,
     `  kernel: notify_sent ${js.kernel.notifySent}, queue_full ${js.kernel.notifyQueueFull}, accepted ${js.kernel.raAccepted}`,

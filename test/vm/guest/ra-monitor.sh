@@ -40,7 +40,7 @@ if [ "$mode" = bench ]; then
 	c_pid=$!
 	wait_for 10 test -e /tmp/c-client.ready || step "the C client never registered"
 	step "bench"
-	ip netns exec c node "$DRIVER" bench "${2:-1000}" "${3:-2000}" "${4:-20000}" && result driver-bench ok || result driver-bench fail "exit $?"
+	ip netns exec c node ${RA6_NODE_FLAGS:-} "$DRIVER" bench "${2:-1000}" "${3:-2000}" "${4:-20000}" && result driver-bench ok || result driver-bench fail "exit $?"
 	kill -TERM $c_pid; wait $c_pid 2>/dev/null
 	exit 0
 fi
