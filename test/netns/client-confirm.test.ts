@@ -95,6 +95,8 @@ t.test('restart with a persisted lease: SIGTERM (no Release), a new daemon Confi
   const stoppedAt = Date.now() / 1000
   t.ok(first.log().some(l => l.msg === 'stopped'), 'the first daemon logged its stop')
   t.ok(readKeaLeases(lab.kea!.leaseFile).current.some(l => l.address === address), 'no Release: Kea still holds the lease')
+  t.notOk((await lab.packets()).some(p => p.msgType === MessageType.Release), 'no Release on the wire')
+  t.ok(lab.hookCalls().some(env => env.reason === 'STOP6' && env.old_ip6_address === address), 'the hook ran with STOP6 and old_ip6_address')
 
   lab.startDaemon(['--sol-max-delay', '0'], 'ra6dhcp-2')
   const confirm = await lab.waitForPacket('a Confirm or Renew from the restarted daemon',

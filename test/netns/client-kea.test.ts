@@ -95,7 +95,9 @@ t.test('IA_NA from Kea: a /128 with the Reply\'s lifetimes, Renew at T1 extends 
 
 t.test('Rebind at T2 with Kea stopped (the Renew goes unanswered), answered by Kea restarted on its lease file', async t => {
   if (!need(t, CLIENT_LAB_NEEDS)) return
-  const T1 = 2, T2 = 5, PREFERRED = 9, VALID = 12
+  // VALID leaves room for the Rebind's retransmission (RT about REB_TIMEOUT = 10 s) should Kea
+  // come back too late for the first Rebind on a loaded machine
+  const T1 = 3, T2 = 6, PREFERRED = 15, VALID = 20
   const lab = await ClientLab.create(t, { kea: { renewTimer: T1, rebindTimer: T2, preferredLifetime: PREFERRED, validLifetime: VALID } })
   lab.startDaemon(['--sol-max-delay', '0'])
   const { address, reply } = await boundLease(t, lab)
