@@ -84,7 +84,7 @@ export interface ScenarioRecord {
 
 const prefix64 = '2001:db8:6a::'
 
-function realtimeMinusMonotonicNs(): bigint {
+export function realtimeMinusMonotonicNs(): bigint {
   // Python reads both clocks in ns, back to back; Node has no realtime clock finer than 1 ms.
   const out = execFileSync('python3', ['-c',
     'import time;a=time.clock_gettime_ns(time.CLOCK_MONOTONIC);r=time.clock_gettime_ns(time.CLOCK_REALTIME);b=time.clock_gettime_ns(time.CLOCK_MONOTONIC);print(r-(a+b)//2)'],
@@ -152,7 +152,7 @@ export function captureRows(record: ScenarioRecord): CaptureRow[] {
  * Kea with the shared fixture's config (keaConfig), started without its `-t` dry run and `ss`
  * polling (each a process start, slow under TCG): ready when its log says DHCP6_STARTED.
  */
-async function startKeaQuietly(ns: Namespace, options: KeaOptions, timeoutMs: number): Promise<{ daemon: Daemon; leaseFile: string }> {
+export async function startKeaQuietly(ns: Namespace, options: KeaOptions, timeoutMs: number): Promise<{ daemon: Daemon; leaseFile: string }> {
   const name = options.name ?? 'kea6'
   const configFile = join(ns.lab.dir, `${name}.json`)
   writeFileSync(configFile, JSON.stringify(keaConfig(ns.lab, options), null, 2))
@@ -286,8 +286,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
     if (options.extraRa) {
       await signalAndWait(radvd, 'SIGKILL')
       // A fresh radvd sends its first RA at once; then give the daemon time to react (or not).
-      await startRadvd(net.router, net.routerIf, radvdOptions('radvd2'))
+      // Marked before: radvd sends its first RA as it starts.
       marks.extraRaStarted = nowUs()
+      await startRadvd(net.router, net.routerIf, radvdOptions('radvd2'))
       await new Promise(r => setTimeout(r, 4000))
     }
     progress(started, 'done')
