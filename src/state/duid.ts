@@ -1,11 +1,12 @@
 // The client's DUID (RFC 8415 section 11): built once, persisted as hex in STATE_DIR/duid.json
 // (mode 0600) and reused for ever after, so servers keep recognising the host across restarts.
 import { randomUUID } from 'node:crypto'
+import { duidLength, encodeDuid } from '../dhcpv6/duid.js'
+import type { Duid } from '../dhcpv6/model.js'
 import { statePaths } from './paths.js'
 import { UsageError } from '../cli/usage-error.js'
 import { field, isHex, isRecord, loadJsonFile, saveJsonFile, type JsonFileFormat } from './json-file.js'
 
-export const DUID_TYPE = { LLT: 1, EN: 2, LL: 3, UUID: 4 } as const
 /** ARP hardware type of Ethernet (IANA "Hardware Types"), the usual one in DUID-LLT/DUID-LL. */
 export const HWTYPE_ETHERNET = 1
 /** A DUID is 2 bytes of type plus at most 128 bytes (RFC 8415 section 11.1). */
@@ -13,21 +14,20 @@ const DUID_MAX_LENGTH = 130
 /** DUID-LLT time counts seconds from midnight UTC, 1 January 2000, modulo 2^32 (section 11.2). */
 const DUID_EPOCH_MS = Date.UTC(2000, 0, 1)
 
+/** The wire bytes of a DUID; the layout of each type lives in the codec alone. */
+function duidBytes(duid: Duid): Uint8Array {
+  const out = new Uint8Array(duidLength(duid))
+  encodeDuid(duid, out, 0)
+  return checkDuidLength(out)
+}
+
 export function duidLlt(linkLayerAddress: Uint8Array, nowMs: number, hardwareType = HWTYPE_ETHERNET): Uint8Array {
-  const out = Buffer.alloc(8 + linkLayerAddress.length)
-  out.writeUInt16BE(DUID_TYPE.LLT, 0)
-  out.writeUInt16BE(hardwareType, 2)
-  out.writeUInt32BE(Math.floor((nowMs - DUID_EPOCH_MS) / 1000) >>> 0, 4)
-  out.set(linkLayerAddress, 8)
-  return out
+  const time = Math.floor((nowMs - DUID_EPOCH_MS) / 1000) >>> 0
+  return duidBytes({ type: 'llt', hardwareType, time, linkLayerAddress })
 }
 
 export function duidLl(linkLayerAddress: Uint8Array, hardwareType = HWTYPE_ETHERNET): Uint8Array {
-  const out = Buffer.alloc(4 + linkLayerAddress.length)
-  out.writeUInt16BE(DUID_TYPE.LL, 0)
-  out.writeUInt16BE(hardwareType, 2)
-  out.set(linkLayerAddress, 4)
-  return out
+  return duidBytes({ type: 'll', hardwareType, linkLayerAddress })
 }
 
 export function duidEn(enterpriseNumber: number, identifier: Uint8Array): Uint8Array {
@@ -35,18 +35,14 @@ export function duidEn(enterpriseNumber: number, identifier: Uint8Array): Uint8A
     throw new UsageError(`DUID-EN enterprise number ${enterpriseNumber} is not a 32-bit number: use the IANA Private Enterprise Number`)
   }
   if (identifier.length === 0) throw new UsageError('DUID-EN needs a non-empty identifier (hex)')
-  const out = Buffer.alloc(6 + identifier.length)
-  out.writeUInt16BE(DUID_TYPE.EN, 0)
-  out.writeUInt32BE(enterpriseNumber, 2)
-  out.set(identifier, 6)
-  return checkDuidLength(out)
+  return duidBytes({ type: 'en', enterpriseNumber, identifier })
 }
 
 /** DUID-UUID (RFC 6355): type 4 followed by the 16 bytes of the UUID; a random one by default. */
 export function duidUuid(uuid: string = randomUUID()): Uint8Array {
   const hex = uuid.replace(/-/g, '').toLowerCase()
   if (!/^[0-9a-f]{32}$/.test(hex)) throw new UsageError(`'${uuid}' is not a UUID: write it as xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`)
-  return Buffer.concat([Buffer.from([0, DUID_TYPE.UUID]), Buffer.from(hex, 'hex')])
+  return duidBytes({ type: 'uuid', uuid: Buffer.from(hex, 'hex') })
 }
 
 /** Parses a DUID given as hex in configuration ("00:01:00:01:..." or "000100..."). */
