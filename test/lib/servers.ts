@@ -664,6 +664,8 @@ export interface DhcpcdOptions {
   /** Information-Request only (no IA). */
   stateless?: boolean
   rapidCommit?: boolean
+  /** More dhcpcd.conf lines for the interface, e.g. "nodelay". */
+  extraConfig?: string[]
   name?: string
 }
 
@@ -689,6 +691,7 @@ export function startDhcpcd(ns: Namespace, ifname: string, options: DhcpcdOption
   const configFile = join(lab.dir, `${name}.conf`)
   const lines = ['ipv6only', 'duid', 'option domain_name_servers, domain_search', `interface ${ifname}`]
   if (options.rapidCommit) lines.push('option rapid_commit')
+  lines.push(...(options.extraConfig ?? []))
   if (!options.stateless) {
     let iaid = 1
     for (const kind of options.ia ?? ['na']) lines.push(kind === 'na' ? `ia_na ${iaid++}` : `ia_pd ${iaid++}`)
