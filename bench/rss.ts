@@ -87,7 +87,13 @@ async function main(): Promise<void> {
       if (r.status !== 0) return {}
       return (JSON.parse(r.stdout) as { status: { interfaces: { counters: Record<string, number> }[] } }).status.interfaces[0]?.counters ?? {}
     }
-    const renewals = () => counters()['sent.renew'] ?? 0
+    // Counted from the daemon's log, not by polling `ctl status`, so that only renewals run in
+    // the daemon between the samples.
+    const logged = (message: string) => {
+      const needle = `"msg":"${message}"`
+      return readFileSync(daemon.logFile, 'utf8').split('\n').filter(line => line.includes(needle)).length
+    }
+    const renewals = () => logged('sent Renew')
     const sample = async (label: string): Promise<Sample> => {
       const lines = () => (existsSync(probeFile) ? readFileSync(probeFile, 'utf8').trim().split('\n').filter(Boolean) : [])
       const vmRssKb = procStatusKb(daemon.pid, 'VmRSS')
@@ -103,18 +109,22 @@ async function main(): Promise<void> {
       }
     }
 
-    await waitFor('the daemon bound (first Reply)', () => (counters()['received.reply'] ?? 0) >= 1, 30_000, 200)
+    await waitFor('the daemon bound (first Reply)', () => logged('received Reply') >= 1, 30_000, 200)
     const bound = await sample('bound')
     await waitFor(`${WARMUP} warm-up renewals`, () => renewals() >= WARMUP, (WARMUP + 10) * 1000, 250)
     const start = await sample(`start (${WARMUP} renewals)`)
     const target = WARMUP + RENEWALS
     process.stderr.write(`bench:rss: ${RENEWALS} renewals at T1 = 1 s (an hour at T1 = ${(3600 / RENEWALS).toFixed(1)} s), about ${RENEWALS} s\n`)
     let lastReport = Date.now()
-    await waitFor(`${target} renewals`, () => {
+    const renewed = (count: number) => waitFor(`${count} renewals`, () => {
       const n = renewals()
       if (Date.now() - lastReport > 30_000) { process.stderr.write(`bench:rss: ${n - WARMUP}/${RENEWALS} renewals\n`); lastReport = Date.now() }
-      return n >= target
-    }, (RENEWALS * 2 + 30) * 1000, 2000)
+      return n >= count
+    }, (RENEWALS * 2 + 30) * 1000, 1000)
+    // halfway, to tell steady growth from a one-off step
+    await renewed(WARMUP + Math.floor(RENEWALS / 2))
+    const mid = await sample('mid')
+    await renewed(target)
     const end = await sample(`end (${target} renewals)`)
     const final = counters()
 
@@ -130,11 +140,11 @@ async function main(): Promise<void> {
     const pad = (text: string, width: number) => text.padStart(width)
     const out = [
       `ra6dhcp daemon memory: ${RENEWALS} accelerated renewals (Kea T1 = 1 s; an hour at T1 = ${(3600 / RENEWALS).toFixed(1)} s)`,
-      `${'metric'.padEnd(28)}${pad('bound', 12)}${pad(`start@${start.renewals}`, 14)}${pad(`end@${end.renewals}`, 14)}${pad('end/start', 11)}`,
+      `${'metric'.padEnd(28)}${pad('bound', 10)}${pad(`start@${start.renewals}`, 12)}${pad(`mid@${mid.renewals}`, 12)}${pad(`end@${end.renewals}`, 12)}${pad('end/start', 11)}`,
     ]
     for (const [name, value, unit] of rows) {
       const ratio = value(end) / value(start)
-      out.push(`${`${name} (${unit})`.padEnd(28)}${pad(String(value(bound)), 12)}${pad(String(value(start)), 14)}${pad(String(value(end)), 14)}${pad(ratio.toFixed(3), 11)}`)
+      out.push(`${`${name} (${unit})`.padEnd(28)}${pad(String(value(bound)), 10)}${pad(String(value(start)), 12)}${pad(String(value(mid)), 12)}${pad(String(value(end)), 12)}${pad(ratio.toFixed(3), 11)}`)
     }
     const retransmitted = Object.entries(final).filter(([k]) => k.startsWith('retransmitted.')).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'
     out.push(`exchanges: sent.renew=${final['sent.renew'] ?? 0} received.reply=${final['received.reply'] ?? 0} retransmissions: ${retransmitted}`)
