@@ -1,4 +1,5 @@
 // Neighbor Discovery options of a Router Advertisement (RFC 4861 section 4.6, RFC 4191, RFC 8106).
+import { formatIpv6 as formatIpv6Text } from '../dhcpv6/ipv6.js'
 import { preferenceFromBits, type NdOption } from './events.js'
 
 export const ND_OPT = {
@@ -14,24 +15,10 @@ export const ND_OPT = {
   PREF64: 38,
 } as const
 
-/** RFC 5952 text form of a 16-byte IPv6 address. */
-export function formatIpv6(bytes: Buffer): string {
+/** RFC 5952 text form of a 16-byte IPv6 address (the codec's; here a wrong length is a bug, so it throws). */
+export function formatIpv6(bytes: Uint8Array): string {
   if (bytes.length !== 16) throw new RangeError(`an IPv6 address is 16 bytes, not ${bytes.length}`)
-  const groups: number[] = []
-  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i))
-  // The longest run of two or more zero groups (the first of equal runs) becomes "::".
-  let bestStart = -1
-  let bestLength = 1
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLength) { bestStart = i; bestLength = j - i }
-    i = j
-  }
-  const hex = (gs: number[]) => gs.map(g => g.toString(16)).join(':')
-  if (bestStart < 0) return hex(groups)
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`
+  return formatIpv6Text(bytes)
 }
 
 function formatLinkLayer(bytes: Buffer): string {
