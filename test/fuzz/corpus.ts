@@ -3,18 +3,10 @@
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseIpv6, type Message } from '../../src/dhcpv6/index.js'
+import type { VectorEntry } from '../vectors/capture.js'
 
-export interface Vector {
-  id: string
-  scenario: string
-  capture: string
-  frame: number
-  client: string
-  server: string
-  msgType: number
-  hex: string
-  tshark: Record<string, string[]>
-}
+/** One entry of test/vectors/packets.json, as the capture tool writes it. */
+export type Vector = VectorEntry
 
 // test/vectors/ of the repository, whether this runs from test/fuzz/ (tap) or dist/test/fuzz/ (compiled)
 export const vectorsDir = new URL('test/vectors/', pathToFileURL(`${new URL('.', import.meta.url).pathname.replace(/(\/dist)?\/test\/fuzz\/$/, '')}/`))
