@@ -14,6 +14,7 @@ import { PROFILE_NAMES, type ProfileName } from '../client/profiles.js'
 import { ON_RA_MODES, type OnRaMode } from '../client/machine/machine.js'
 import { parseDuidHex } from '../state/duid.js'
 import { checkInterfaceName } from '../state/interface-name.js'
+import { subnet64 } from '../system/delegated-prefix.js'
 import { checkFragmentPath, defaultResolvFragmentPath } from '../system/resolv.js'
 import { DEFAULT_STATE_DIR } from '../state/paths.js'
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log/logger.js'
@@ -54,6 +55,14 @@ export interface InterfaceSettings {
   hook?: string
   /** The resolv.conf fragment this interface's DNS settings go to (absolute). */
   resolvConf: string
+  /** Which interface gets a /64 of the delegated prefix (its address ::1), and which /64. */
+  pdDownstream?: PdDownstreamSetting
+}
+
+export interface PdDownstreamSetting {
+  interface: string
+  /** The n-th /64 of the delegated prefix (0 = the first). */
+  subnetIndex: number
 }
 
 export interface DaemonSettings {
@@ -87,6 +96,7 @@ export interface RunFlags {
   iaNa?: string
   iaPd?: string
   stateless?: boolean
+  pdDownstream?: string
 }
 
 /** Host facts the validation needs; tests pass their own. */
@@ -118,6 +128,7 @@ const KEYS = {
   'stateless': 'interface',
   'hook': 'interface',
   'resolv-conf': 'interface',
+  'pd-downstream': 'interface',
   'ra-source': 'daemon',
   'state-dir': 'daemon',
   'control-socket': 'daemon',
@@ -186,6 +197,50 @@ function iaPd(origin: Origin, value: unknown): InterfaceSettings['iaPd'] {
     throw new UsageError(`${origin.label} must be N or N/LEN: N prefixes (0 to ${MAX_IAS}) with an optional prefix-length hint LEN from 1 to 128 (got ${show(value)}), e.g. ${origin.fromFile ? '"1/56"' : `${origin.label} 1/56`}`)
   }
   return length === undefined ? { count: n } : { count: n, prefixLength: length }
+}
+
+const PD_DOWNSTREAM_FORM = 'IF or IF:N: the interface that gets a /64 of the delegated prefix and which /64 (N from 0, decimal or 0x hex; default 0)'
+
+/**
+ * `--pd-downstream IF[:N]`. Checked against the interface's own settings (it needs an IA_PD, and
+ * the /64 must fit in a prefix-length hint) once those are known.
+ */
+function pdDownstream(origin: Origin, value: unknown, env: ConfigEnvironment): PdDownstreamSetting {
+  const example = origin.fromFile ? '"lan0:1"' : `${origin.label} lan0:1`
+  const match = typeof value === 'string' ? /^(.+?)(?::(0x[0-9a-f]+|\d+))?$/i.exec(value.trim()) : null
+  const subnetIndex = match?.[2] === undefined ? 0 : Number(match[2])
+  if (!match || !Number.isSafeInteger(subnetIndex)) {
+    throw new UsageError(`${origin.label} must be ${PD_DOWNSTREAM_FORM} (got ${show(value)}), e.g. ${example}`)
+  }
+  return { interface: interfaceName(`${origin.label}: `, match[1]!, env), subnetIndex }
+}
+
+/** The downstream interface is not a client interface, and its /64 can come from what is asked for. */
+function checkPdDownstream(origin: Origin, setting: PdDownstreamSetting, ifname: string, clientInterfaces: readonly string[], settings: InterfaceSettings): void {
+  const iaPdSetting = settings.iaPd
+  const downstream = setting.interface
+  if (downstream === ifname) {
+    throw new UsageError(`${origin.label}: ${downstream} is the interface the prefix is asked for on: the /64 goes to another interface (e.g. your LAN), name that one`)
+  }
+  if (clientInterfaces.includes(downstream)) {
+    throw new UsageError(`${origin.label}: ${downstream} is a DHCPv6 client interface of this daemon too: give the /64 to an interface the daemon does not run on`)
+  }
+  if (settings.stateless) {
+    throw new UsageError(`${origin.label} needs a delegated prefix, but ${ifname} is stateless (Information-request only): drop one of them`)
+  }
+  if (iaPdSetting.count === 0) {
+    throw new UsageError(`${origin.label} needs a delegated prefix, but ${ifname} asks for none: add --ia-pd 1 (config "ia-pd": 1)`)
+  }
+  const hint = iaPdSetting.prefixLength
+  if (hint === undefined) return // the server's prefix is checked when it comes
+  if (hint > 64) {
+    throw new UsageError(`${origin.label} needs a /64 or shorter prefix, but ia-pd asks for a /${hint}: ask for one that holds /64s, e.g. --ia-pd 1/56`)
+  }
+  try {
+    subnet64('::', hint, setting.subnetIndex)
+  } catch (err) {
+    throw new UsageError(`${origin.label}: ${(err as Error).message}, the prefix length ia-pd asks for: choose a smaller /64 index or ask for a shorter prefix`)
+  }
 }
 
 function seconds(origin: Origin, value: unknown): number {
@@ -361,6 +416,7 @@ const FLAG_OF: Record<KeyName, keyof RunFlags> = {
   'stateless': 'stateless',
   'hook': 'hook',
   'resolv-conf': 'resolvConf',
+  'pd-downstream': 'pdDownstream',
   'ra-source': 'raSource',
   'state-dir': 'stateDir',
   'control-socket': 'controlSocket',
@@ -455,6 +511,12 @@ export function resolveSettings(argInterfaces: string[], flags: RunFlags, env: C
     }
     const hookSource = get('hook')
     if (hookSource) settings.hook = hookScript(hookSource.origin, hookSource.value)
+    const downstreamSource = get('pd-downstream')
+    if (downstreamSource) {
+      const downstream = pdDownstream(downstreamSource.origin, downstreamSource.value, env)
+      checkPdDownstream(downstreamSource.origin, downstream, name, names, settings)
+      settings.pdDownstream = downstream
+    }
     settings.resolvConf = resolvConfFor(name, get('resolv-conf'), stateDir, names.length, section !== undefined && section['resolv-conf'] !== undefined)
     interfaces.set(name, settings)
   }
@@ -523,6 +585,7 @@ export function diffSettings(before: DaemonSettings, after: DaemonSettings): Set
     note('stateless', a.stateless, b.stateless, `${name}.`)
     note('hook', a.hook, b.hook, `${name}.`)
     note('resolv-conf', a.resolvConf, b.resolvConf, `${name}.`)
+    note('pd-downstream', a.pdDownstream, b.pdDownstream, `${name}.`)
   }
   return { applied, needsRestart }
 }

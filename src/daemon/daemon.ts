@@ -9,6 +9,7 @@ import { UsageError } from '../cli/usage-error.js'
 import { defaultResolvFragmentPath } from '../system/resolv.js'
 import { diffSettings, type DaemonSettings, type InterfaceSettings, type SettingsChange } from './config.js'
 import { ControlServer } from './control-server.js'
+import type { DownstreamStatus } from './downstream.js'
 import { formatClientEvent } from './event-log.js'
 import type { ControlRequest, ControlResponse, DaemonStatus, InterfaceOutcome, InterfaceReport, LastRa } from './protocol.js'
 import { parseControlArgv, type ControlCommand, type VerbContext } from './verbs.js'
@@ -18,6 +19,8 @@ export interface ManagedClient {
   control: ClientControl
   /** Frees what the client holds (its socket); called after stop(). */
   close(): Promise<void>
+  /** The /64 of the delegated prefix on the downstream interface (--pd-downstream), if assigned. */
+  downstream?(): DownstreamStatus | undefined
 }
 
 export interface ClientContext {
@@ -228,6 +231,8 @@ export class Daemon {
       const report: InterfaceReport = { ...entry.client.control.status(), onRa: entry.settings.onRa, raCount: entry.raCount }
       if (entry.lastRa) report.lastRa = entry.lastRa
       if (entry.linkDown) report.linkDown = true
+      const downstream = entry.client.downstream?.()
+      if (downstream) report.downstream = downstream
       return report
     })
     const status: DaemonStatus = {

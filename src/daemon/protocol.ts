@@ -5,6 +5,7 @@
 import { createConnection } from 'node:net'
 import type { ClientStatus, StartSpec } from '../client/api.js'
 import type { OnRaMode } from './config.js'
+import type { DownstreamStatus } from './downstream.js'
 import type { Verb } from './verbs.js'
 import { splitWords } from './verbs.js'
 
@@ -31,6 +32,8 @@ export interface InterfaceReport extends ClientStatus {
   raCount: number
   lastRa?: LastRa
   linkDown?: boolean
+  /** --pd-downstream: the /64 assigned from the delegated prefix. */
+  downstream?: DownstreamStatus
 }
 
 export interface DaemonStatus {

@@ -37,6 +37,10 @@ function formatInterface(report: InterfaceReport): string[] {
   } else {
     lines.push('  no lease')
   }
+  const d = report.downstream
+  if (d) {
+    lines.push(`  downstream ${d.interface} ${d.address}/${d.prefixLength} (/64 number ${d.subnetIndex} of ${d.delegatedPrefix})  preferred ${lifetime(d.preferredLeft)} of ${lifetime(d.preferredLifetime)}  valid ${lifetime(d.validLeft)} of ${lifetime(d.validLifetime)}`)
+  }
   if (report.dnsServers.length > 0) lines.push(`  DNS ${report.dnsServers.join(' ')}`)
   if (report.domainSearch.length > 0) lines.push(`  search ${report.domainSearch.join(' ')}`)
   lines.push(report.lastRa

@@ -19,6 +19,7 @@ import { removeResolvFragment, writeResolvFragment } from '../system/resolv.js'
 import { UdpTransport } from '../transport/udp.js'
 import type { DaemonSettings, DuidSetting } from './config.js'
 import type { ClientContext, DaemonPorts, ManagedClient } from './daemon.js'
+import { DownstreamPrefix } from './downstream.js'
 
 export function interfaceIdentity(ifname: string): InterfaceIdentity {
   const ifindex = Number.parseInt(readFileSync(`/sys/class/net/${ifname}/ifindex`, 'utf8'), 10)
@@ -139,6 +140,11 @@ async function createClient(context: ClientContext, clientDuid: Uint8Array, logg
   const stored = await leases.load(ifname)
   if (stored.status === 'moved-aside') log.warn(`the lease file was unreadable (${stored.reason}): moved to ${stored.movedTo}`)
   let machine: ClientMachine | undefined
+  const downstream = settings.pdDownstream && new DownstreamPrefix(settings.pdDownstream, new AddressManager(settings.pdDownstream.interface, runner), log)
+  // A failure downstream is logged; it must not keep the hook script from running.
+  const followDownstream = async (what: string, step: () => Promise<void>) => {
+    try { await step() } catch (err) { log.error({ err, downstream: settings.pdDownstream?.interface }, `downstream /64 on ${settings.pdDownstream?.interface} (${what}) failed: ${(err as Error).message}`) }
+  }
   const effects: ClientEffects = {
     async applyAddress(address) {
       await addresses.apply({ address: address.address, validLifetime: address.validLifetime, preferredLifetime: address.preferredLifetime })
@@ -151,8 +157,12 @@ async function createClient(context: ClientContext, clientDuid: Uint8Array, logg
     async applyDns(dns) { await writeResolvFragment(settings.resolvConf, ifname, { nameservers: dns.servers, search: dns.search }) },
     async clearDns() { await removeResolvFragment(settings.resolvConf) },
     async saveLease(lease) { await leases.save(lease) },
-    async removeLease() { await leases.remove(ifname) },
+    async removeLease() {
+      await leases.remove(ifname)
+      if (downstream) await followDownstream('lease forgotten', () => downstream.leaseForgotten())
+    },
     async hook(notice) {
+      if (downstream) await followDownstream(notice.reason, () => downstream.onNotice(notice))
       if (!settings.hook) return
       // A stateless Information-request's Reply comes with no lease: dhclient -S still gives
       // INFORM6 its new_dhcp6_name_servers/domain_search, so take them from the client.
@@ -185,7 +195,9 @@ async function createClient(context: ClientContext, clientDuid: Uint8Array, logg
   machine = new ClientMachine(options)
   const running = machine
   transport.onMessage((bytes, sender) => running.receive(bytes, { source: sender.address }))
-  return { control: machine, close: () => transport.close() }
+  const client: ManagedClient = { control: machine, close: () => transport.close() }
+  if (downstream) client.downstream = () => downstream.status()
+  return client
 }
 
 function solicitRouter(ifname: string): Promise<void> {

@@ -61,6 +61,7 @@ export function register(program: Command): void {
     .option('--ia-na <n>', 'IA_NAs to ask for (default 1)')
     .option('--ia-pd <n[/len]>', 'IA_PDs to ask for, with an optional prefix-length hint (default 0)')
     .option('--stateless', 'Information-request only (no addresses)')
+    .option('--pd-downstream <if[:n]>', 'assign PREFIX::1/64 from the N-th /64 (default 0) of the delegated prefix to this downstream interface')
     .action(async (interfaces: string[], flags: RunFlags) => {
       process.exitCode = await runDaemon(interfaces, flags)
     })
