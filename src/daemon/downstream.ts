@@ -102,9 +102,12 @@ export class DownstreamPrefix {
         `no delegated prefix holds /64 number ${this.setting.subnetIndex} for ${this.setting.interface}: nothing assigned downstream (choose another index with --pd-downstream)`)
       return this.withdraw(why)
     }
-    const now = this.now()
-    const validLifetime = remainingSeconds(chosen.validLifetime, lease.obtainedAt, now)
-    const preferredLifetime = Math.min(remainingSeconds(chosen.preferredLifetime, lease.obtainedAt, now), validLifetime)
+    // The lease's lifetimes are already whole seconds left at obtainedAt (rounded down): take off
+    // only whole seconds since, or a notice handled at once would lose a second to rounding twice.
+    const age = Math.floor(Math.max(0, this.now() - lease.obtainedAt) / 1000)
+    const left = (lifetime: number) => (lifetime === INFINITE_LIFETIME ? INFINITE_LIFETIME : Math.max(0, lifetime - age))
+    const validLifetime = left(chosen.validLifetime)
+    const preferredLifetime = Math.min(left(chosen.preferredLifetime), validLifetime)
     if (validLifetime === 0) return this.withdraw(why)
     const address = addressInSubnet(chosen.subnet)
     const delegatedPrefix = `${chosen.prefix}/${chosen.length}`
