@@ -6,6 +6,7 @@ import { DhcpDecodeError, DhcpEncodeError } from './errors.js'
 import { optionName } from './options.js'
 
 const maxWireLength = 255
+const fromCharCode = String.fromCharCode
 
 /** Set by decodeName: the offset just past the name (saves allocating a result object per name). */
 export let decodedNameEnd = 0
@@ -17,45 +18,83 @@ const byteText: string[] = Array.from({ length: 256 }, (_, c) => {
   return '\\' + String(c).padStart(3, '0')
 })
 
+/** 1 for the bytes a label can hold as themselves in presentation text (0x21-0x7e but '.' and '\'). */
+const plainByte = Uint8Array.from({ length: 256 }, (_, c) => (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c ? 1 : 0))
+
+/** The presentation text of the name being decoded, when all its bytes are plain: labels and dots. */
+const nameChars = new Uint8Array(maxWireLength)
+
 /**
  * Decodes one name starting at `start` and ending at the root label or at `end` (a partial name).
  * Malformed labels throw DhcpDecodeError naming option `code`, whose body starts at `bodyStart`.
  */
 export function decodeName(b: Uint8Array, start: number, end: number, code: number, bodyStart: number): string {
+  // One pass checks the labels and copies their bytes, dots between them, into nameChars; the text
+  // is then made in one go: building it label by label cost a string and a concatenation per label.
   let i = start
-  let text = ''
+  let n = 0 // chars in nameChars; writes past its end are dropped, and such a name is refused below
+  let plain = 1
   while (i < end) {
     const len = b[i]!
     if (len === 0) {
       i++
-      text += '.'
+      nameChars[n++] = 0x2e
       break
     }
     if (len > 63) {
       const what = (len & 0xc0) === 0xc0 ? 'a compression pointer, which DHCPv6 forbids' : `label type 0x${(len & 0xc0).toString(16)}, labels are at most 63 bytes`
       throw nameError(code, bodyStart, `label at offset ${i} starts with 0x${len.toString(16)}: ${what}`, i)
     }
-    if (i + 1 + len > end) throw nameError(code, bodyStart, `label at offset ${i} declares length ${len} but only ${end - i - 1} bytes remain`, i)
-    if (i !== start) text += '.'
-    text += labelText(b, i + 1, i + 1 + len)
-    i += 1 + len
+    const labelEnd = i + 1 + len
+    if (labelEnd > end) throw nameError(code, bodyStart, `label at offset ${i} declares length ${len} but only ${end - i - 1} bytes remain`, i)
+    if (i !== start) nameChars[n++] = 0x2e
+    for (let j = i + 1; j < labelEnd; j++) {
+      const c = b[j]!
+      plain &= plainByte[c]!
+      nameChars[n++] = c
+    }
+    i = labelEnd
   }
   if (i - start > maxWireLength) throw nameError(code, bodyStart, `name at offset ${start} is ${i - start} bytes long, more than ${maxWireLength}`, start)
   decodedNameEnd = i
-  return text
+  return plain === 1 ? plainNameText(n) : escapedNameText(b, start, i)
 }
 
-/** One label's presentation text; most labels need no escape and take the chunked fast path. */
-function labelText(b: Uint8Array, from: number, to: number): string {
-  for (let j = from; j < to; j++) {
-    const c = b[j]!
-    if (c <= 0x20 || c >= 0x7f || c === 0x2e || c === 0x5c) {
-      let text = ''
-      for (let k = from; k < to; k++) text += byteText[b[k]!]!
-      return text
-    }
+/** nameChars[0, n) as a string: one String.fromCharCode call for the usual short names. */
+function plainNameText(n: number): string {
+  const c = nameChars
+  switch (n) {
+    case 1: return fromCharCode(c[0]!)
+    case 2: return fromCharCode(c[0]!, c[1]!)
+    case 3: return fromCharCode(c[0]!, c[1]!, c[2]!)
+    case 4: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!)
+    case 5: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!)
+    case 6: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!)
+    case 7: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!)
+    case 8: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!)
+    case 9: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!)
+    case 10: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!)
+    case 11: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!)
+    case 12: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!)
+    case 13: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!)
+    case 14: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!)
+    case 15: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!)
+    case 16: return fromCharCode(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!)
+    default: return byteString(c, 0, n)
   }
-  return byteString(b, from, to)
+}
+
+/** Text of the (already checked) name b[start, end) that has bytes to escape: built per byte. */
+function escapedNameText(b: Uint8Array, start: number, end: number): string {
+  let text = ''
+  for (let i = start; i < end;) {
+    const len = b[i]!
+    if (len === 0) return text + '.'
+    if (i !== start) text += '.'
+    for (let k = i + 1; k <= i + len; k++) text += byteText[b[k]!]!
+    i += 1 + len
+  }
+  return text
 }
 
 function nameError(code: number, bodyStart: number, problem: string, offset: number): DhcpDecodeError {
