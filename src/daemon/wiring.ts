@@ -149,7 +149,7 @@ async function createClient(context: ClientContext, clientDuid: Uint8Array, logg
     async applyAddress(address) {
       await addresses.apply({ address: address.address, validLifetime: address.validLifetime, preferredLifetime: address.preferredLifetime })
       // DAD runs after the address is added; a duplicate leads to Decline (RFC 8415 section 18.2.8).
-      void addresses.waitForDad(address.address, clock).then(outcome => {
+      void addresses.waitForDad(address.address, clock, { justApplied: true }).then(outcome => {
         if (outcome === 'dadfailed') machine?.onDadFailed(address.address)
       }, err => log.warn({ err }, `DAD watch of ${address.address} failed`))
     },

@@ -113,16 +113,18 @@ export class AddressManager {
    * DHCPv6 lease) is deleted outright. So an address that vanishes while still tentative also
    * counts as a DAD failure.
    */
-  waitForDad(address: string, clock: Clock, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<DadOutcome> {
-    const { timeoutMs = 10_000, pollMs = 100 } = options
+  waitForDad(address: string, clock: Clock, options: { timeoutMs?: number; pollMs?: number; justApplied?: boolean } = {}): Promise<DadOutcome> {
+    const { timeoutMs = 10_000, pollMs = 100, justApplied = false } = options
     const deadline = clock.now() + timeoutMs
-    let seenTentative = false
+    // The kernel deletes a finite-lifetime address whose DAD failed, possibly before the first
+    // look: when the caller has just added it, finding it gone means DAD failed.
+    let wasPresent = justApplied
     return new Promise((resolve, reject) => {
       const check = (): void => {
         this.find(address).then(found => {
-          if (found === undefined) return resolve(seenTentative ? 'dadfailed' : 'absent')
+          if (found === undefined) return resolve(wasPresent ? 'dadfailed' : 'absent')
           if (found.dadFailed) return resolve('dadfailed')
-          seenTentative ||= found.tentative
+          wasPresent ||= found.tentative
           if (!found.tentative) return resolve('ok')
           if (clock.now() >= deadline) return resolve('timeout')
           clock.setTimer(pollMs, check)

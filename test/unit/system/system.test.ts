@@ -87,6 +87,10 @@ t.test('addresses: list parses ip -j, DAD watch reports ok, dadfailed, absent, t
   for (let i = 0; i < 3; i++) { await new Promise(r => setImmediate(r)); clock.advance(100) }
   t.equal(await vanished, 'dadfailed')
 
+  // ... possibly before the first look: gone at once after the caller added it is a failed DAD.
+  runner.jsonOutputs = ['[]']
+  t.equal(await am.waitForDad('2001:db8::10', clock, { justApplied: true }), 'dadfailed')
+
   runner.jsonOutputs = Array(50).fill(tentative)
   const slow = am.waitForDad('2001:db8::10', clock, { pollMs: 100, timeoutMs: 1000 })
   for (let i = 0; i < 15; i++) { await new Promise(r => setImmediate(r)); clock.advance(100) }
