@@ -31,6 +31,10 @@ async function main(): Promise<number> {
   }
   process.stderr.write(vm.scriptOutput.split('\n').filter(l => l.startsWith('[bench]')).join('\n') + '\n')
   const record = JSON.parse(text) as BenchRecord
+  if (record.phases.length === 0 || vm.exitCode !== 0) {
+    process.stderr.write(`the guest driver failed (exit ${vm.exitCode}):\n${vm.scriptOutput.slice(-4000)}\n`)
+    return 1
+  }
   const rows = captureRows({ capture: [], captureBase64: record.captureBase64 } as unknown as ScenarioRecord)
   const results = new Map<string, number[]>()
   for (const phase of record.phases) {
