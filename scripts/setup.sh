@@ -25,6 +25,13 @@ install_debian_packages() {
 }
 
 install_npm_packages() {
+  # npm records the installed tree in node_modules/.package-lock.json; when that is newer than
+  # both manifests, the tree is what they ask for (npm ci would wipe and rebuild it for nothing).
+  local record=node_modules/.package-lock.json
+  if [ -f "$record" ] && [ "$record" -nt package.json ] && [ "$record" -nt package-lock.json ]; then
+    log "npm packages: up to date"
+    return 0
+  fi
   if [ -f package-lock.json ]; then npm ci --no-fund --no-audit; else npm install --no-fund --no-audit; fi
 }
 
