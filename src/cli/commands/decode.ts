@@ -7,6 +7,7 @@ import {
 } from '../../dhcpv6/index.js'
 import { dhcpv6Packets, PcapError } from '../../pcap/index.js'
 import { UsageError } from '../usage-error.js'
+import { readStdinText } from '../stdin.js'
 
 export interface DecodeOptions { pcap?: string; json?: boolean }
 
@@ -70,15 +71,6 @@ export function decodePcapFile(path: string, json: boolean): DecodeResult {
   return { output: lines.join('\n') + '\n', malformed }
 }
 
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) {
-    throw new UsageError('no hex given: pass it as an argument (ra6dhcp decode 0102...), pipe it on stdin, or use --pcap FILE')
-  }
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
-}
-
 export function register(program: Command): void {
   program
     .command('decode')
@@ -98,7 +90,7 @@ export function register(program: Command): void {
         }
         return
       }
-      const text = hex === undefined || hex === '-' ? await readStdin() : hex
+      const text = hex === undefined || hex === '-' ? await readStdinText('no hex given: pass it as an argument (ra6dhcp decode 0102...), pipe it on stdin, or use --pcap FILE') : hex
       process.stdout.write(decodeHexText(text, json))
     })
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander'
 import { DhcpEncodeError, encodeMessage, messageFromJson, toHex } from '../../dhcpv6/index.js'
 import { UsageError } from '../usage-error.js'
+import { readStdinText } from '../stdin.js'
 
 export function encodeJsonText(text: string): string {
   let json: unknown
@@ -23,20 +24,13 @@ export function encodeJsonText(text: string): string {
   }
 }
 
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError("no JSON given: pass it as an argument, or pipe it on stdin with '-'")
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
-}
-
 export function register(program: Command): void {
   program
     .command('encode')
     .description('encode the JSON form of a DHCPv6 message (from `ra6dhcp decode --json`) as hex')
     .argument('[json]', "the message as JSON; '-' or nothing reads it from stdin")
     .action(async (json: string | undefined) => {
-      const text = json === undefined || json === '-' ? await readStdin() : json
+      const text = json === undefined || json === '-' ? await readStdinText("no JSON given: pass it as an argument, or pipe it on stdin with '-'") : json
       process.stdout.write(`${encodeJsonText(text)}\n`)
     })
 }

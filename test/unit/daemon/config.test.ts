@@ -1,21 +1,10 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { UsageError } from '../../../src/cli/usage-error.js'
+import { throwsUsage } from '../../lib/usage.js'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { diffSettings, parseConfigText, resolveSettings, type ConfigEnvironment, type RunFlags } from '../../../src/daemon/config.js'
-
-/** Asserts fn throws a UsageError with exactly this message (tap's throws() matches substrings). */
-function throwsUsage(t: Pick<Test, 'fail' | 'type' | 'equal'>, fn: () => unknown, message: string, what = message): void {
-  try {
-    fn()
-  } catch (err) {
-    t.type(err, UsageError, what)
-    t.equal((err as Error).message, message, what)
-    return
-  }
-  t.fail(`expected a UsageError for ${what}: ${message}`)
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'ra6dhcp-config-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))

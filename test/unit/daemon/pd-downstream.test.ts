@@ -2,28 +2,17 @@
 // (it names the flag or key, what is wrong and what to write instead); and how the downstream /64
 // follows the lease's hook notices (the `ip` commands recorded; test/netns/client-pd-dad.test.ts
 // runs them for real).
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { UsageError } from '../../../src/cli/usage-error.js'
+import { throwsUsage } from '../../lib/usage.js'
 import { diffSettings, resolveSettings, type ConfigEnvironment, type RunFlags } from '../../../src/daemon/config.js'
 import { DownstreamPrefix } from '../../../src/daemon/downstream.js'
 import { createLogger } from '../../../src/log/logger.js'
 import type { StoredLease } from '../../../src/state/lease-store.js'
 import { AddressManager } from '../../../src/system/addresses.js'
 import type { CommandRunner } from '../../../src/system/command.js'
-
-function throwsUsage(t: Pick<Test, 'fail' | 'type' | 'equal'>, fn: () => unknown, message: string): void {
-  try {
-    fn()
-  } catch (err) {
-    t.type(err, UsageError, message)
-    t.equal((err as Error).message, message)
-    return
-  }
-  t.fail(`expected a UsageError: ${message}`)
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'ra6dhcp-pd-downstream-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))

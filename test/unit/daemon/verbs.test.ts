@@ -1,19 +1,7 @@
-import t, { type Test } from 'tap'
-import { UsageError } from '../../../src/cli/usage-error.js'
+import t from 'tap'
+import { throwsUsage } from '../../lib/usage.js'
 import type { StartSpec } from '../../../src/client/api.js'
 import { parseControlArgv, splitWords, startSpecFromWords, type VerbContext } from '../../../src/daemon/verbs.js'
-
-/** Asserts fn throws a UsageError with exactly this message (tap's throws() matches substrings). */
-function throwsUsage(t: Pick<Test, 'fail' | 'type' | 'equal'>, fn: () => unknown, message: string, what = message): void {
-  try {
-    fn()
-  } catch (err) {
-    t.type(err, UsageError, what)
-    t.equal((err as Error).message, message, what)
-    return
-  }
-  t.fail(`expected a UsageError for ${what}: ${message}`)
-}
 
 const defaults: Record<string, StartSpec> = {
   eth0: { mode: 'stateful', iaNa: [101], iaPd: [{ iaid: 201, prefixLength: 56 }], dns: true },
