@@ -54,11 +54,19 @@ export interface StoredLease {
   ntpServers: string[]
   /** Reconfigure Key (RKAP, RFC 8415 section 20.4), hex, when the server sent one. */
   reconfigureKey?: string
+  /**
+   * RKAP replay detection (RFC 8415 section 20.3): the last value accepted from the server, from the
+   * Reply that brought the key or a later Reconfigure. A 64-bit counter, so a decimal string: a JS
+   * number loses integers above 2^53.
+   */
+  reconfigureReplayDetection?: string
   /** Information Refresh Time (s) for stateless leases. */
   informationRefreshTime?: number
 }
 
 const isIPv6String = (v: unknown): v is string => typeof v === 'string' && isIPv6(v)
+const UINT64_MAX = (1n << 64n) - 1n
+const isUint64Decimal = (v: unknown): v is string => typeof v === 'string' && /^(0|[1-9][0-9]{0,19})$/.test(v) && BigInt(v) <= UINT64_MAX
 const isIPv6Array = (v: unknown): v is string[] => Array.isArray(v) && v.every(isIPv6String)
 
 function validateLease(payload: unknown): StoredLease {
@@ -77,6 +85,9 @@ function validateLease(payload: unknown): StoredLease {
   if (payload.serverAddress !== undefined) lease.serverAddress = field(payload, 'serverAddress', isIPv6String, 'an IPv6 address', p)
   if (payload.serverUnicast !== undefined) lease.serverUnicast = field(payload, 'serverUnicast', isIPv6String, 'an IPv6 address', p)
   if (payload.reconfigureKey !== undefined) lease.reconfigureKey = field(payload, 'reconfigureKey', isHex, 'lowercase hex', p)
+  if (payload.reconfigureReplayDetection !== undefined) {
+    lease.reconfigureReplayDetection = field(payload, 'reconfigureReplayDetection', isUint64Decimal, 'a 64-bit unsigned integer as a decimal string (0..18446744073709551615)', p)
+  }
   if (payload.informationRefreshTime !== undefined) lease.informationRefreshTime = field(payload, 'informationRefreshTime', isUint32, 'seconds', p)
   return lease
 }

@@ -130,6 +130,7 @@ export function toStoredLease(ifname: string, lease: Lease, now: number, wallNow
   if (lease.serverAddress !== undefined) stored.serverAddress = lease.serverAddress
   if (lease.serverUnicast !== undefined) stored.serverUnicast = lease.serverUnicast
   if (lease.reconfigureKey !== undefined) stored.reconfigureKey = Buffer.from(lease.reconfigureKey).toString('hex')
+  if (lease.lastReplayDetection !== undefined) stored.reconfigureReplayDetection = lease.lastReplayDetection.toString()
   if (extra.informationRefreshTime !== undefined) stored.informationRefreshTime = extra.informationRefreshTime
   return stored
 }
@@ -163,6 +164,7 @@ export function fromStoredLease(stored: StoredLease, now: number, wallNow: numbe
   if (stored.serverAddress !== undefined) lease.serverAddress = stored.serverAddress
   if (stored.serverUnicast !== undefined) lease.serverUnicast = stored.serverUnicast
   if (stored.reconfigureKey !== undefined) lease.reconfigureKey = Uint8Array.from(Buffer.from(stored.reconfigureKey, 'hex'))
+  if (stored.reconfigureReplayDetection !== undefined) lease.lastReplayDetection = BigInt(stored.reconfigureReplayDetection)
   return lease
 }
 

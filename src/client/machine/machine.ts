@@ -835,6 +835,12 @@ export class ClientMachine implements ClientControl {
     if (!verifyReconfigure(raw, keyHolder.reconfigureKey)) return drop('bad-hmac')
     if (keyHolder.lastReplayDetection !== undefined && auth.replayDetection <= keyHolder.lastReplayDetection) return drop('replayed')
     keyHolder.lastReplayDetection = auth.replayDetection
+    // Persisted before acting on it: after a restart, a captured older Reconfigure must still be
+    // refused (RFC 8415 section 20.3). A stateless client keeps no state across restarts.
+    if (keyHolder === this.lease) {
+      const stored = this.storedLease()
+      this.effect('saveLease', e => e.saveLease(stored))
+    }
     this.count('received.reconfigure')
     this.emit({ kind: 'received', interface: this.interfaceName, type: 'reconfigure', xid: message.transactionId, ias: iaSummaries(message.options), source: from.source, accepted: true })
     if (requested === MessageType.renew) return this.beginRenew('Reconfigure')

@@ -69,6 +69,27 @@ t.test('corrupt, foreign, future-version or ill-typed lease files are moved asid
   t.throws(() => store.pathFor('../x'), UsageError)
 })
 
+t.test('the RKAP replay detection counter is stored as a 64-bit decimal string', async t => {
+  const dir = stateDir(t)
+  const store = new LeaseStore(dir)
+  const max = { ...lease, reconfigureReplayDetection: '18446744073709551615' }
+  await store.save(max)
+  t.same(await store.load('eth0'), { status: 'loaded', value: max }, '2^64-1 round-trips digit for digit')
+  const doc = JSON.parse(readFileSync(store.pathFor('eth0'), 'utf8')) as { data: Record<string, unknown> }
+  t.equal(doc.data.reconfigureReplayDetection, '18446744073709551615', 'written as a string, never a JSON number')
+  const expected = 'a 64-bit unsigned integer as a decimal string (0..18446744073709551615)'
+  const bad: [unknown, string][] = [
+    [5, '5'], ['18446744073709551616', '"18446744073709551616"'], ['-1', '"-1"'], ['0x10', '"0x10"'], ['007', '"007"'], ['', '""'], [null, 'null'],
+  ]
+  for (const [value, shown] of bad) {
+    writeFileSync(store.pathFor('eth0'), JSON.stringify({ format: 'ra6dhcp-lease', version: 1, data: { ...lease, reconfigureReplayDetection: value } }))
+    const result = await store.load('eth0')
+    t.equal(result.status === 'moved-aside' && result.reason, `data.reconfigureReplayDetection: expected ${expected}, got ${shown}`, `${shown} is refused`)
+    if (result.status === 'moved-aside') rmSync(result.movedTo)
+  }
+  await t.rejects(store.save({ ...lease, reconfigureReplayDetection: '1e3' }), { message: `data.reconfigureReplayDetection: expected ${expected}, got "1e3"` }, 'refuses to write what it would not read')
+})
+
 t.test('remaining lifetimes count from obtainedAt; infinity stays infinite', async t => {
   t.equal(remainingSeconds(7200, 1000, 1000 + 1000 * 1000), 6200)
   t.equal(remainingSeconds(100, 0, 500_000), 0)

@@ -8,6 +8,7 @@ import type { ClientEffects, ClientEvent, Destination, HookNotice } from '../../
 import { profile, type ProfileName } from '../../../../src/client/profiles.js'
 import { decodeMessage, encodeMessage, findOption, findOptions, parseIpv6 } from '../../../../src/dhcpv6/index.js'
 import type { ClientServerMessage, Duid, Option } from '../../../../src/dhcpv6/model.js'
+import type { StoredLease } from '../../../../src/state/lease-store.js'
 
 export const CLIENT_DUID: Duid = { type: 'll', hardwareType: 1, linkLayerAddress: Uint8Array.from([2, 0, 0, 0, 0, 1]) }
 export const SERVER_DUID: Duid = { type: 'll', hardwareType: 1, linkLayerAddress: Uint8Array.from([2, 0, 0, 0, 0, 0xaa]) }
@@ -26,7 +27,7 @@ export type EffectCall =
   | { at: number; effect: 'removeAddress'; address: string }
   | { at: number; effect: 'applyDns'; servers: string[]; search: string[] }
   | { at: number; effect: 'clearDns' }
-  | { at: number; effect: 'saveLease' }
+  | { at: number; effect: 'saveLease'; lease: StoredLease }
   | { at: number; effect: 'removeLease' }
   | { at: number; effect: 'hook'; notice: HookNotice }
 
@@ -42,6 +43,8 @@ export interface Bench {
   sentOf(type: string): Sent[]
   last(): Sent
   hooks(): string[]
+  /** The lease of the last saveLease effect. */
+  savedLease(): StoredLease | undefined
   /** Delivers a server message (encoded bytes) as received from `source`. */
   deliver(bytes: Uint8Array, source?: string, toMulticast?: boolean): void
   counter(name: string): number
@@ -58,7 +61,7 @@ export function bench(overrides: Partial<ClientMachineOptions> & { profileName?:
     removeAddress: address => { effects.push({ at: clock.now(), effect: 'removeAddress', address }) },
     applyDns: d => { effects.push({ at: clock.now(), effect: 'applyDns', servers: d.servers, search: d.search }) },
     clearDns: () => { effects.push({ at: clock.now(), effect: 'clearDns' }) },
-    saveLease: () => { effects.push({ at: clock.now(), effect: 'saveLease' }) },
+    saveLease: lease => { effects.push({ at: clock.now(), effect: 'saveLease', lease }) },
     removeLease: () => { effects.push({ at: clock.now(), effect: 'removeLease' }) },
     hook: notice => { effects.push({ at: clock.now(), effect: 'hook', notice }) },
   }
@@ -89,6 +92,7 @@ export function bench(overrides: Partial<ClientMachineOptions> & { profileName?:
       return s
     },
     hooks: () => effects.flatMap(e => (e.effect === 'hook' ? [e.notice.reason] : [])),
+    savedLease: () => effects.flatMap(e => (e.effect === 'saveLease' ? [e.lease] : [])).pop(),
     deliver: (bytes, source = SERVER_LL, toMulticast = false) => machine.receive(bytes, { source, toMulticast }),
     counter: name => machine.status().counters[name] ?? 0,
     settle: () => machine.settled(),

@@ -58,7 +58,7 @@ t.test('the lease saved through LeaseStore is what a restarted machine Confirms'
     interface: 'eth0', serverDuid: '000300010200000000aa', serverAddress: 'fe80::aa', serverUnicast: '2001:db8::1',
     iaNa: [{ iaid: 1, t1: 1000, t2: 1600, addresses: [{ address: '2001:db8::100', preferredLifetime: 3000, validLifetime: 4000 }] }],
     iaPd: [{ iaid: 2, t1: 1000, t2: 1600, prefixes: [{ prefix: '2001:db8:1::', length: 56, preferredLifetime: 3000, validLifetime: 4000 }] }],
-    dnsServers: ['2001:db8::53'], reconfigureKey: '07070707070707070707070707070707',
+    dnsServers: ['2001:db8::53'], reconfigureKey: '07070707070707070707070707070707', reconfigureReplayDetection: '9',
   })
   // A new daemon loads it 100 s after it was obtained (the bench's wall clock is 1 s behind the first one's Reply).
   const c = bench({ random: new ScriptedRandom([0.5]), defaultSpec: SPEC, storedLease: { ...lease, obtainedAt: lease.obtainedAt - 1000 - 100_000 } })

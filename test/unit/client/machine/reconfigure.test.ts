@@ -130,3 +130,49 @@ t.test('without a key, or without reconfigure-accept, Reconfigures are dropped',
   t.equal(notAccepting.counter('dropped.reconfigure-not-accepted'), 1)
   t.equal(notAccepting.machine.state, 'bound')
 })
+
+t.test('the replay detection baseline is persisted with the lease and survives a restart', async t => {
+  const b = boundWithKey(50n)
+  t.equal(b.savedLease()?.reconfigureReplayDetection, '50', "the Reply's counter is saved with the key")
+  // Above 2^53: a JS number would make the next value below equal to this one.
+  const big = (1n << 60n) + 1n
+  b.deliver(reconfigure({ replay: big }))
+  t.equal(b.machine.state, 'renewing')
+  t.equal(b.effects[b.effects.length - 1]?.effect, 'saveLease', 'saved when the Reconfigure was accepted')
+  t.equal(b.savedLease()?.reconfigureReplayDetection, big.toString(), 'the accepted counter is saved at once, before the Renew is answered')
+  b.deliver(leaseReply(b.sentOf('renew')[0]!.message))
+  t.equal(b.machine.state, 'bound')
+  const stored = b.savedLease()!
+  t.equal(stored.reconfigureReplayDetection, big.toString(), 'a Reply without a key keeps the counter')
+
+  // A new daemon with that lease: Confirm, then the captured Reconfigures are refused.
+  const c = bench({ random: new ScriptedRandom([0.5]), reconfigureAccept: true, storedLease: stored })
+  c.machine.onRa({ managed: true, other: false, replayed: false })
+  c.clock.advance(1000)
+  const confirm = c.sentOf('confirm')[0]
+  t.ok(confirm, 'the restarted client Confirms')
+  c.deliver(answer('reply', confirm!.message, { options: [{ kind: 'status-code', status: 0, message: '' }] }))
+  t.equal(c.machine.state, 'bound')
+  c.deliver(reconfigure({ replay: big }))
+  c.deliver(reconfigure({ replay: big - 1n }))
+  c.deliver(reconfigure({ replay: 51n }))
+  t.equal(c.counter('dropped.reconfigure-replayed'), 3, 'equal, just below and far below the stored value are dropped')
+  t.equal(c.counter('received.reconfigure'), 0)
+  t.equal(c.machine.state, 'bound', 'none was acted on')
+  c.deliver(reconfigure({ replay: big + 1n }))
+  t.equal(c.machine.state, 'renewing', 'a newer one is accepted')
+  t.equal(c.counter('received.reconfigure'), 1)
+  t.equal(c.savedLease()?.reconfigureReplayDetection, (big + 1n).toString())
+})
+
+t.test('a restart without a stored counter (older lease file) accepts the first authenticated Reconfigure', async t => {
+  const b = boundWithKey(50n)
+  const { reconfigureReplayDetection: _dropped, ...older } = b.savedLease()!
+  const c = bench({ random: new ScriptedRandom([0.5]), reconfigureAccept: true, storedLease: older })
+  c.machine.onRa({ managed: true, other: false, replayed: false })
+  c.clock.advance(1000)
+  c.deliver(answer('reply', c.sentOf('confirm')[0]!.message, { options: [{ kind: 'status-code', status: 0, message: '' }] }))
+  c.deliver(reconfigure({ replay: 1n }))
+  t.equal(c.machine.state, 'renewing')
+  t.equal(c.savedLease()?.reconfigureReplayDetection, '1', 'and from then on has a baseline')
+})
