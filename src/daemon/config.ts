@@ -33,6 +33,7 @@ export const INTERFACE_TOKEN = '{if}'
 const UNIX_PATH_MAX = 107
 const MAX_IAS = 16
 const MAX_SOL_MAX_DELAY = 3600
+const MAX_LINK_DEBOUNCE_MS = 10_000
 
 export type DuidSetting =
   | { type: 'llt' | 'll' | 'uuid' }
@@ -73,6 +74,10 @@ export interface DaemonSettings {
   logFormat: LogFormat
   logLevel: LogLevel
   duid: DuidSetting
+  /** Watch the interfaces' link state (carrier) through rtnetlink: a link down/up leads to Confirm. */
+  linkWatch: boolean
+  /** Quiet time before a link change counts (0: at the end of the kernel's batch of messages). */
+  linkDebounceMs: number
   /** The interfaces to run on, in order, each with its settings. */
   interfaces: Map<string, InterfaceSettings>
 }
@@ -97,6 +102,8 @@ export interface RunFlags {
   iaPd?: string
   stateless?: boolean
   pdDownstream?: string
+  linkWatch?: string
+  linkDebounce?: string
 }
 
 /** Host facts the validation needs; tests pass their own. */
@@ -135,6 +142,8 @@ const KEYS = {
   'log-format': 'daemon',
   'log-level': 'daemon',
   'duid-type': 'daemon',
+  'link-watch': 'daemon',
+  'link-debounce': 'daemon',
 } as const satisfies Record<string, Scope>
 
 type KeyName = keyof typeof KEYS
@@ -144,7 +153,7 @@ const KEY_NAMES = Object.keys(KEYS) as KeyName[]
  * Keys whose change a SIGHUP cannot apply to a running daemon: the daemon-wide ones it opened
  * at start. Every per-interface key is applied by giving that interface a new client.
  */
-export const RESTART_KEYS: readonly string[] = ['ra-source', 'state-dir', 'control-socket', 'log-format', 'duid-type']
+export const RESTART_KEYS: readonly string[] = ['ra-source', 'state-dir', 'control-socket', 'log-format', 'duid-type', 'link-watch', 'link-debounce']
 
 /** Where a value came from, for messages: "--profile" or "config /etc/ra6dhcp.json: interfaces.eth0.profile". */
 interface Origin {
@@ -250,6 +259,21 @@ function seconds(origin: Origin, value: unknown): number {
     throw new UsageError(`${origin.label} must be a number of seconds from 0 to ${MAX_SOL_MAX_DELAY} (got ${show(value)}), e.g. ${origin.fromFile ? '0' : `${origin.label} 0`} to send the first Solicit at once`)
   }
   return n
+}
+
+/** `--link-watch on|off`; the file may say true/false too. */
+function onOff(origin: Origin, value: unknown): boolean {
+  if (value === 'on' || (origin.fromFile && value === true)) return true
+  if (value === 'off' || (origin.fromFile && value === false)) return false
+  throw new UsageError(`${origin.label} must be on or off (got ${show(value)}), e.g. ${origin.fromFile ? '"off"' : `${origin.label} off`} to leave link changes to \`ra6dhcp ctl ifdown\`/\`ifup\``)
+}
+
+function milliseconds(origin: Origin, value: unknown): number {
+  const text = numberText(value)
+  if (text === undefined || !/^\d+$/.test(text) || Number(text) > MAX_LINK_DEBOUNCE_MS) {
+    throw new UsageError(`${origin.label} must be a whole number of milliseconds from 0 to ${MAX_LINK_DEBOUNCE_MS} (got ${show(value)}), e.g. ${origin.fromFile ? '300' : `${origin.label} 300`}; 0 takes each link change at once`)
+  }
+  return Number(text)
 }
 
 function path(origin: Origin, value: unknown): string {
@@ -423,6 +447,8 @@ const FLAG_OF: Record<KeyName, keyof RunFlags> = {
   'log-format': 'logFormat',
   'log-level': 'logLevel',
   'duid-type': 'duidType',
+  'link-watch': 'linkWatch',
+  'link-debounce': 'linkDebounce',
 }
 
 /** A raw value with where it came from, or undefined when neither the flags nor the file set it. */
@@ -459,6 +485,8 @@ export function resolveSettings(argInterfaces: string[], flags: RunFlags, env: C
     logFormat: pick<LogFormat>(lookup('log-format'), 'pretty', (o, v) => choice(o, v, LOG_FORMATS)),
     logLevel: pick<LogLevel>(lookup('log-level'), 'info', (o, v) => choice(o, v, LOG_LEVELS)),
     duid: pick<DuidSetting>(lookup('duid-type'), { type: 'llt' }, duid),
+    linkWatch: pick(lookup('link-watch'), true, onOff),
+    linkDebounceMs: pick(lookup('link-debounce'), 0, milliseconds),
   }
 
   const names = argInterfaces.length > 0 ? argInterfaces : [...(config?.interfaces.keys() ?? [])]
@@ -567,6 +595,8 @@ export function diffSettings(before: DaemonSettings, after: DaemonSettings): Set
   note('log-format', before.logFormat, after.logFormat)
   note('log-level', before.logLevel, after.logLevel)
   note('duid-type', before.duid, after.duid)
+  note('link-watch', before.linkWatch, after.linkWatch)
+  note('link-debounce', before.linkDebounceMs, after.linkDebounceMs)
   const beforeNames = [...before.interfaces.keys()]
   const afterNames = [...after.interfaces.keys()]
   if (JSON.stringify(beforeNames) !== JSON.stringify(afterNames)) {

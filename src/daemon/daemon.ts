@@ -5,6 +5,7 @@
 import type { Logger } from '../log/logger.js'
 import type { ClientControl, RaTrigger, StartSpec } from '../client/api.js'
 import type { ClientEvent } from '../client/machine/ports.js'
+import type { LinkChange } from '../system/link-watch.js'
 import { UsageError } from '../cli/usage-error.js'
 import { defaultResolvFragmentPath } from '../system/resolv.js'
 import { diffSettings, type DaemonSettings, type InterfaceSettings, type SettingsChange } from './config.js'
@@ -53,9 +54,24 @@ export interface RaFeed {
   close(): Promise<void>
 }
 
+/**
+ * Link-state changes of the managed interfaces (a LinkWatcher, or a test's emitter). Edges only:
+ * 'change' fires when a link went down or came back, never for a repeat of the current state.
+ */
+export interface LinkFeed {
+  on(event: 'change', listener: (change: LinkChange) => void): unknown
+  on(event: 'warning', listener: (message: string) => void): unknown
+  on(event: 'error', listener: (err: Error) => void): unknown
+  /** Reads the current state; resolves with each watched interface's. */
+  start(): Promise<Map<string, LinkChange>>
+  close(): Promise<void>
+}
+
 export interface DaemonPorts {
   createClient: ClientFactory
   raFeed: RaFeed
+  /** Link-state watch (--link-watch on); without it only the ifdown/ifup verbs tell clients about the link. */
+  linkFeed?: LinkFeed
   /** Persisted IAIDs of an interface: `count` of each type, allocated once (IaidStore). */
   iaids(ifname: string, counts: { na: number; pd: number }): Promise<{ na: number[]; pd: number[] }>
   /** Sends a Router Solicitation on the interface (rdisc6). */
@@ -77,12 +93,26 @@ interface InterfaceEntry {
   client: ManagedClient
   raCount: number
   lastRa?: LastRa
+  /** Taken down by the ifdown verb (and not up again by ifup). */
   linkDown: boolean
+  /** What the client was last told about the link: ifdown()/ifup() go to it only when this changes. */
+  clientLinkUp: boolean
+  /** Link changes seen by the link watch. */
+  linkCounters: { down: number; up: number }
+  /** Verbs waiting for the link watch to see the link they set. */
+  linkWaiters: { up: boolean; resolve(seen: boolean): void }[]
   log: Logger
 }
 
 /** How long a running client gets to stop (Release included) before the daemon gives up on it. */
 const STOP_TIMEOUT_MS = 60_000
+/** How long ifdown waits for the link watch to see the link go down before telling the client itself. */
+const IFDOWN_WAIT_MS = 2_000
+/**
+ * How long ifup waits for the link watch to see the link usable (a NIC negotiates its carrier for
+ * a second or more) before answering; the client is told when the carrier comes, however late.
+ */
+const IFUP_WAIT_MS = 5_000
 
 export class Daemon {
   private settings: DaemonSettings
@@ -92,6 +122,8 @@ export class Daemon {
   private readonly startedAt: number
   private readonly now: () => number
   private stopping: Promise<void> | undefined
+  /** The link watch runs: it alone tells clients about the link; the verbs only set it and wait. */
+  private linkWatching = false
   /** Serialises verbs and reloads so two never interleave on one client. */
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -114,6 +146,8 @@ export class Daemon {
       for (const [ifname, settings] of this.settings.interfaces) {
         this.entries.set(ifname, await this.createEntry(ifname, settings))
       }
+      // Before the RA feed: a replayed RA on a link that is down must find its client told so.
+      await this.startLinkWatch()
       const feed = this.ports.raFeed
       feed.on('ra', event => this.onRa(event))
       feed.on('warning', message => log.warn(message))
@@ -137,7 +171,100 @@ export class Daemon {
     const client = await this.ports.createClient({
       ifname, settings, daemon: this.settings, defaultSpec, onEvent: event => logClientEvent(log, event),
     })
-    return { ifname, settings, defaultSpec, iaids, client, raCount: 0, linkDown: false, log }
+    return { ifname, settings, defaultSpec, iaids, client, raCount: 0, linkDown: false, clientLinkUp: true, linkCounters: { down: 0, up: 0 }, linkWaiters: [], log }
+  }
+
+  private async startLinkWatch(): Promise<void> {
+    const feed = this.ports.linkFeed
+    if (!feed) return
+    const log = this.ports.logger
+    feed.on('change', change => this.onLinkChange(change))
+    feed.on('warning', message => log.warn(message))
+    feed.on('error', err => {
+      this.linkWatching = false
+      log.error({ err }, `link watch failed: ${err.message}; link changes are no longer seen (ctl ifdown/ifup still work)`)
+    })
+    let states: Map<string, LinkChange>
+    try {
+      states = await feed.start()
+    } catch (err) {
+      log.error({ err }, `link watch could not start: ${(err as Error).message}; link changes will not be seen (ctl ifdown/ifup still work; --link-watch off silences this)`)
+      await feed.close().catch(() => undefined)
+      return
+    }
+    this.linkWatching = true
+    for (const entry of this.entries.values()) {
+      const state = states.get(entry.ifname)
+      if (!state || state.up) continue
+      entry.log.info({ link: 'down', operstate: state.operstate, flags: state.flags }, `link is down at start (operstate ${state.operstate}): the client waits for it`)
+      this.setClientLink(entry, false)
+    }
+  }
+
+  /** The link watch saw a link go down or come back: one log line, one count, and the client is told. */
+  private onLinkChange(change: LinkChange): void {
+    const entry = this.entries.get(change.ifname)
+    if (!entry || !this.linkWatching || this.state === 'stopping' || this.state === 'stopped') return
+    if (change.up) entry.linkCounters.up++
+    else entry.linkCounters.down++
+    const fields = { link: change.up ? 'up' : 'down', operstate: change.operstate, flags: change.flags, collapsed: change.collapsed || undefined }
+    const flap = change.collapsed ? ' (a flap: down and up again within the settling time)' : ''
+    entry.log.info(fields, change.up
+      ? `link up${flap} (operstate ${change.operstate}): the client checks its lease (RFC 8415 section 18.2.12)`
+      : `link down${flap} (operstate ${change.operstate}, flags ${change.flags.join(',') || 'none'})`)
+    this.setClientLink(entry, change.up)
+  }
+
+  /** Tells the client about its link only on a change, so a verb and the watch never both do (no second Confirm). */
+  private setClientLink(entry: InterfaceEntry, up: boolean): void {
+    if (entry.clientLinkUp !== up) {
+      entry.clientLinkUp = up
+      if (up) entry.client.control.ifup()
+      else entry.client.control.ifdown()
+    }
+    const waiting = entry.linkWaiters
+    entry.linkWaiters = waiting.filter(w => w.up !== up)
+    for (const w of waiting) if (w.up === up) w.resolve(true)
+  }
+
+  /** Resolves true once the client has been told `up` (at once if it already was), false after `ms`. */
+  private waitForClientLink(entry: InterfaceEntry, up: boolean, ms: number): Promise<boolean> {
+    if (entry.clientLinkUp === up) return Promise.resolve(true)
+    return new Promise(resolve => {
+      const waiter = {
+        up,
+        resolve: (seen: boolean) => { clearTimeout(timer); resolve(seen) },
+      }
+      const timer = setTimeout(() => {
+        entry.linkWaiters = entry.linkWaiters.filter(w => w !== waiter)
+        resolve(false)
+      }, ms)
+      entry.linkWaiters.push(waiter)
+    })
+  }
+
+  /**
+   * The ifdown/ifup verbs set the link with `ip link set`. With the link watch running the client
+   * hears of it from the watch only (the verb waits for that), so the verb and the watch give one
+   * ifdown/ifup, and ifup's Confirm waits for the carrier. Without the watch the verb tells it.
+   */
+  private async linkVerb(entry: InterfaceEntry, up: boolean): Promise<void> {
+    await this.ports.setLink(entry.ifname, up)
+    entry.linkDown = !up
+    if (!this.linkWatching) {
+      if (up) entry.client.control.ifup()
+      else entry.client.control.ifdown()
+      entry.clientLinkUp = up
+      return
+    }
+    if (up) {
+      if (!await this.waitForClientLink(entry, true, IFUP_WAIT_MS)) {
+        entry.log.warn(`ifup: ${entry.ifname} is up but has no usable link (no carrier) after ${IFUP_WAIT_MS / 1000} s: the client checks its lease when the link comes`)
+      }
+    } else if (!await this.waitForClientLink(entry, false, IFDOWN_WAIT_MS)) {
+      entry.log.warn(`ifdown: the link watch did not see ${entry.ifname} go down within ${IFDOWN_WAIT_MS / 1000} s: telling the client directly`)
+      this.setClientLink(entry, false)
+    }
   }
 
   private async solicitRouter(entry: InterfaceEntry): Promise<void> {
@@ -207,16 +334,8 @@ export class Daemon {
         case 'stop': await control.stop(); break
         case 'restart': await control.restart(); break
         case 'release': await control.release(); break
-        case 'ifdown':
-          await this.ports.setLink(ifname, false)
-          entry.linkDown = true
-          control.ifdown()
-          break
-        case 'ifup':
-          await this.ports.setLink(ifname, true)
-          entry.linkDown = false
-          control.ifup()
-          break
+        case 'ifdown': await this.linkVerb(entry, false); break
+        case 'ifup': await this.linkVerb(entry, true); break
       }
       outcome.state = control.status().state
       results.push(outcome)
@@ -229,6 +348,7 @@ export class Daemon {
     const reports: InterfaceReport[] = interfaces.map(ifname => {
       const entry = this.entries.get(ifname)!
       const report: InterfaceReport = { ...entry.client.control.status(), onRa: entry.settings.onRa, raCount: entry.raCount }
+      if (this.ports.linkFeed) report.counters = { ...report.counters, 'link.down': entry.linkCounters.down, 'link.up': entry.linkCounters.up }
       if (entry.lastRa) report.lastRa = entry.lastRa
       if (entry.linkDown) report.linkDown = true
       const downstream = entry.client.downstream?.()
@@ -278,6 +398,7 @@ export class Daemon {
     const merged: DaemonSettings = {
       ...next,
       raSource: current.raSource, stateDir: current.stateDir, controlSocket: current.controlSocket, logFormat: current.logFormat, duid: current.duid,
+      linkWatch: current.linkWatch, linkDebounceMs: current.linkDebounceMs,
       interfaces: new Map(current.interfaces),
     }
     if (current.configFile !== undefined) merged.configFile = current.configFile
@@ -306,6 +427,8 @@ export class Daemon {
     entry.settings = settings
     entry.iaids = iaids
     entry.defaultSpec = defaultSpec
+    // The new client starts with the link up; tell it if it is not.
+    if (!entry.clientLinkUp) entry.client.control.ifdown()
     if (entry.lastRa) entry.client.control.onRa({ managed: entry.lastRa.managed, other: entry.lastRa.other, replayed: true })
   }
 
@@ -320,6 +443,8 @@ export class Daemon {
     const log = this.ports.logger
     log.info({ reason }, 'stopping')
     await this.ports.raFeed.close().catch(err => log.warn({ err }, 'closing the RA source failed'))
+    this.linkWatching = false
+    await this.ports.linkFeed?.close().catch(err => log.warn({ err }, 'closing the link watch failed'))
     await Promise.all([...this.entries.values()].map(async entry => {
       try {
         await withTimeout(entry.client.control.stop(), STOP_TIMEOUT_MS, `${entry.ifname}: stop did not finish within ${STOP_TIMEOUT_MS / 1000} s`)

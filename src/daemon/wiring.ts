@@ -1,6 +1,6 @@
 // The real parts behind the daemon's ports: the ClientMachine on UDP 546, iproute2 for addresses
-// and links, the resolv.conf fragment, the lease/DUID/IAID stores, the hook script, RaMonitor
-// and rdisc6 for the Router Solicitation.
+// and links, the resolv.conf fragment, the lease/DUID/IAID stores, the hook script, RaMonitor,
+// the rtnetlink link watch and rdisc6 for the Router Solicitation.
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { MathRandom, RealClock } from '../client/clock.js'
@@ -15,6 +15,7 @@ import { LeaseStore, type StoredLease } from '../state/lease-store.js'
 import { AddressManager } from '../system/addresses.js'
 import { ExecRunner } from '../system/command.js'
 import { runHook, type HookEvent, type HookLeaseInfo } from '../system/hooks.js'
+import { LinkWatcher } from '../system/link-watch.js'
 import { removeResolvFragment, writeResolvFragment } from '../system/resolv.js'
 import { UdpTransport } from '../transport/udp.js'
 import type { DaemonSettings, DuidSetting } from './config.js'
@@ -219,7 +220,7 @@ export async function realPorts(settings: DaemonSettings, logger: Logger, reload
   const iaidStore = new IaidStore(settings.stateDir)
   const runner = new ExecRunner()
   const raFeed = new RaMonitor({ source: settings.raSource, interfaces: names })
-  return {
+  const ports: DaemonPorts = {
     createClient: context => createClient(context, duid, logger),
     raFeed,
     async iaids(ifname, counts) {
@@ -236,4 +237,6 @@ export async function realPorts(settings: DaemonSettings, logger: Logger, reload
     reloadSettings,
     version,
   }
+  if (settings.linkWatch) ports.linkFeed = new LinkWatcher({ interfaces: names, debounceMs: settings.linkDebounceMs })
+  return ports
 }

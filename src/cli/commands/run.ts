@@ -62,6 +62,8 @@ export function register(program: Command): void {
     .option('--ia-pd <n[/len]>', 'IA_PDs to ask for, with an optional prefix-length hint (default 0)')
     .option('--stateless', 'Information-request only (no addresses)')
     .option('--pd-downstream <if[:n]>', 'assign PREFIX::1/64 from the N-th /64 (default 0) of the delegated prefix to this downstream interface')
+    .option('--link-watch <on|off>', 'watch carrier/link state through rtnetlink; a link down/up leads to Confirm (default on)')
+    .option('--link-debounce <ms>', 'quiet time before a link change counts (default 0: at once; a flap still gives one Confirm)')
     .action(async (interfaces: string[], flags: RunFlags) => {
       process.exitCode = await runDaemon(interfaces, flags)
     })
