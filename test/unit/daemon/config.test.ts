@@ -118,7 +118,7 @@ t.test('config file errors: typos suggested, wrong scope, wrong types, bad JSON'
   throwsUsage(t, () => parseConfigText(f, '{"solMaxDelay": 0}'), `config ${f}: unknown key 'solMaxDelay' (did you mean 'sol-max-delay'?)`)
   throwsUsage(t, () => parseConfigText(f, '{"interfaces": {"eth0": {"rapid_commit": true}}}'), `config ${f}: unknown key 'interfaces.eth0.rapid_commit' (did you mean 'rapid-commit'?)`)
   throwsUsage(t, () => parseConfigText(f, '{"interfaces": {"eth0": {"state-dir": "/x"}}}'), `config ${f}: interfaces.eth0.state-dir applies to the whole daemon, not to one interface: move it to the top level`)
-  throwsUsage(t, () => parseConfigText(f, '{"colour": "blue"}'), `config ${f}: unknown key 'colour' (known keys: profile, on-ra, release-on-stop, rapid-commit, sol-max-delay, ia-na, ia-pd, stateless, hook, resolv-conf, pd-downstream, ra-source, state-dir, control-socket, log-format, log-level, duid-type, interfaces)`)
+  throwsUsage(t, () => parseConfigText(f, '{"colour": "blue"}'), `config ${f}: unknown key 'colour' (known keys: profile, on-ra, release-on-stop, rapid-commit, sol-max-delay, ia-na, ia-pd, stateless, hook, resolv-conf, pd-downstream, ra-source, state-dir, control-socket, log-format, log-level, duid-type, link-watch, link-debounce, interfaces)`)
   // The middle is V8's own description of the syntax error, which varies between Node versions.
   t.throws(() => parseConfigText(f, '{"profile": "rfc3315",}'), { name: 'UsageError', message: /^config \S+ is not valid JSON \(.+\): fix the syntax, e\.g\. \{ "interfaces": \{ "eth0": \{\} \} \}$/ })
   throwsUsage(t, () => parseConfigText(f, '[1]'), `config ${f} must hold a JSON object, e.g. { "interfaces": { "eth0": {} } }`)
