@@ -357,10 +357,9 @@ export class ClientMachine implements ClientControl {
         this.cancelExchange()
         this.disarmAll()
         // RFC 8415 section 18.2.7: stop using the leases before sending Release.
-        const addresses = this.leasedAddresses()
-        for (const address of addresses) this.effect('removeAddress', e => e.removeAddress(address))
+        for (const address of this.leasedAddresses()) this.effect('removeAddress', e => e.removeAddress(address))
         this.effect('clearDns', e => e.clearDns())
-        this.hook({ reason: 'RELEASE6', lease: this.storedLease(), addresses })
+        this.hook({ reason: 'RELEASE6', lease: this.storedLease(), addresses: leaseLabels(lease) })
         const ias = lease.ias.map(ia => iaInMessage(ia))
         this.setState('releasing', 'release verb')
         // The addresses are gone from the interface before the first Release leaves.
@@ -372,7 +371,10 @@ export class ClientMachine implements ClientControl {
           })
         })
       }
+      // Both are idempotent: a link watcher may report the state the machine already knows, and a
+      // second ifup must not restart a running exchange or Confirm a second time.
       case 'ifdown': {
+        if (!this.linkUp) return this.count('ifdown.already-down')
         this.linkUp = false
         if (state === 'releasing') this.finishRelease()
         this.cancelExchange()
@@ -383,6 +385,7 @@ export class ClientMachine implements ClientControl {
         return
       }
       case 'ifup': {
+        if (this.linkUp) return this.count('ifup.already-up')
         this.linkUp = true
         if (state === 'stopped' || this.active === undefined) return
         return this.active === 'stateful' ? this.startStateful('link up') : this.startStateless('link up')
@@ -740,6 +743,9 @@ export class ClientMachine implements ClientControl {
       return this.beginSolicit(`${message.type} with no leases`)
     }
     this.lease = lease
+    const withdrawn = this.dropEntries(e => e.validLifetime === 0)
+    if (withdrawn.length > 0) this.count('lease.withdrawn', withdrawn.length)
+    if (!this.lease) return this.beginSolicit(`${message.type} withdrew every lease`)
     if (noBinding) {
       this.count('no-binding')
       return this.beginRequestAfterNoBinding(serverDuid, from.source)
@@ -772,12 +778,8 @@ export class ClientMachine implements ClientControl {
     for (const entry of received) {
       const index = held.entries.findIndex(e => e.value === entry.value && e.prefixLength === entry.prefixLength)
       if (entry.validLifetime === 0) {
-        // Lifetime 0: the server withdraws it.
-        if (index >= 0) {
-          held.entries.splice(index, 1)
-          if (held.kind === 'ia-na') this.effect('removeAddress', e => e.removeAddress(entry.value))
-          this.count('lease.withdrawn')
-        }
+        // Lifetime 0: the server withdraws it; onLeaseReply drops it like an expired entry.
+        if (index >= 0) held.entries[index] = entry
         continue
       }
       if (index >= 0) held.entries[index] = entry
@@ -860,13 +862,9 @@ export class ClientMachine implements ClientControl {
     this.count('not-on-link')
     this.exchange = undefined
     this.disarm('exchange')
-    if (this.lease) {
-      const addresses = this.leasedAddresses()
-      for (const address of addresses) this.effect('removeAddress', e => e.removeAddress(address))
-      this.hook({ reason: 'EXPIRE6', lease: this.storedLease(), addresses })
-      this.lease = undefined
-      this.forgetLease()
-    }
+    // RFC 8415 section 18.2.10.1: none of the leases can be used on this link any more.
+    this.dropEntries(() => true)
+    this.disarm('renew'); this.disarm('rebind')
     this.beginSolicit(`NotOnLink in Reply to ${after}`)
   }
 
@@ -954,36 +952,50 @@ export class ClientMachine implements ClientControl {
 
   /** Removes every entry whose valid lifetime has ended (all of them when `all`). */
   private expireEntries(all = false): void {
-    const lease = this.lease
-    if (!lease) return
+    if (!this.lease) return
     const now = this.clock.now()
-    const expired: string[] = []
-    for (const ia of lease.ias) {
-      ia.entries = ia.entries.filter(e => {
-        if (!all && validEnd(e) > now) return true
-        expired.push(entryLabel(ia, e))
-        if (ia.kind === 'ia-na') this.effect('removeAddress', fx => fx.removeAddress(e.value))
-        return false
-      })
-    }
-    lease.ias = lease.ias.filter(ia => ia.entries.length > 0)
-    if (expired.length > 0) {
-      this.count('lease.expired', expired.length)
-      this.hook({ reason: 'EXPIRE6', addresses: expired, ...(lease.ias.length > 0 ? { lease: this.storedLease() } : {}) })
-    }
-    if (lease.ias.length > 0) {
-      if (expired.length > 0) this.effect('saveLease', e => e.saveLease(this.storedLease()))
-      return this.armExpiry()
-    }
-    this.lease = undefined
-    this.disarm('expiry')
-    this.forgetLease()
+    const expired = this.dropEntries(e => all || validEnd(e) <= now)
+    if (expired.length > 0) this.count('lease.expired', expired.length)
+    if (this.lease) return this.armExpiry()
     if (this.currentState === 'releasing') return this.finishRelease()
     this.cancelExchange()
     this.disarm('renew'); this.disarm('rebind')
     // RFC 8415 section 18.2.5: with every lease gone, start over.
     if (this.active === 'stateful' && this.linkUp && this.currentState !== 'stopped') return this.beginSolicit('leases expired')
     if (this.currentState !== 'stopped' && this.currentState !== 'idle') this.setState('idle', 'leases expired')
+  }
+
+  /**
+   * The one way entries leave a lease that stays in use or ends without a Release (valid lifetime
+   * over, Rebind given up, NotOnLink, withdrawn with lifetime 0): IA_NA addresses leave the
+   * interface and one EXPIRE6 names every entry dropped, addresses and delegated prefixes alike,
+   * with what is left of the lease. That rest is saved; with nothing left the lease is forgotten.
+   * Returns the labels dropped ("ADDRESS" or "PREFIX/LEN").
+   */
+  private dropEntries(gone: (e: LeaseEntry) => boolean): string[] {
+    const lease = this.lease
+    if (!lease) return []
+    const dropped: string[] = []
+    for (const ia of lease.ias) {
+      ia.entries = ia.entries.filter(e => {
+        if (!gone(e)) return true
+        dropped.push(entryLabel(ia, e))
+        if (ia.kind === 'ia-na') this.effect('removeAddress', fx => fx.removeAddress(e.value))
+        return false
+      })
+    }
+    lease.ias = lease.ias.filter(ia => ia.entries.length > 0)
+    const rest = lease.ias.length > 0 ? this.storedLease() : undefined
+    if (dropped.length > 0) {
+      this.hook({ reason: 'EXPIRE6', addresses: dropped, ...(rest ? { lease: rest } : {}) })
+      if (rest) this.effect('saveLease', e => e.saveLease(rest))
+    }
+    if (!rest) {
+      this.lease = undefined
+      this.disarm('expiry')
+      this.forgetLease()
+    }
+    return dropped
   }
 
   // ---- Helpers -------------------------------------------------------------------------------------
@@ -1201,6 +1213,11 @@ export class ClientMachine implements ClientControl {
 
 function isClientServer(message: Message): message is ClientServerMessage {
   return message.type !== 'unknown' && message.type !== 'relay-forw' && message.type !== 'relay-repl'
+}
+
+/** Every entry of the lease, IA_NA addresses and delegated prefixes, as the hooks name them. */
+function leaseLabels(lease: Lease): string[] {
+  return lease.ias.flatMap(ia => ia.entries.map(e => entryLabel(ia, e)))
 }
 
 function iaInMessage(ia: LeaseIa): IaInMessage {
