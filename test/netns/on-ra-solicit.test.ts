@@ -4,7 +4,7 @@
 // (A=0), so every RA it sends reaches the daemon through RTM_NEWNDUSEROPT (rtnetlink's gap is RAs
 // without such options); extra RAs come at will from radvd answering `rdisc6` in the client
 // namespace. Judged by the capture (decoded by tshark), the daemon's log and its counters.
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { promisify } from 'node:util'
@@ -20,8 +20,11 @@ const KEA_TIMERS = { renewTimer: 1000, rebindTimer: 1600, preferredLifetime: 180
 const RADVD = { prefixes: [{ prefix: `${PREFIX64}/64`, autonomous: false }] }
 /** RFC 8415 section 7.6: SOL_TIMEOUT, the Solicit's IRT. */
 const SOL_TIMEOUT = 1
-/** Capture timestamps against the daemon's timers: scheduling and timestamping slack. */
-const SLACK = 0.03
+/**
+ * Capture timestamps against the daemon's timers. A timer that fires late lengthens its interval
+ * and (the next RT being computed from the actual send time) counts 1.9x against the next bound.
+ */
+const SLACK = 0.06
 
 /** One captured frame: an RA to the client, or a DHCPv6 message. */
 interface Frame {
@@ -222,7 +225,7 @@ t.test('--on-ra solicit: RAs during a running Solicit exchange join it; once bou
   t.same([...xidsOnWire].sort(), started.map(o => o.xid!).sort(), `Solicit transactions on the wire are exactly those the RAs started (${started.length})`)
 })
 
-t.test('--on-ra auto, the contrast: the same RAs while bound start nothing', async (t: Test) => {
+t.test('--on-ra auto, the contrast: the same RAs while bound start nothing', async t => {
   if (!need(t, CLIENT_LAB_NEEDS)) return
   const lab = await ClientLab.create(t, { prefix64: PREFIX64, radvd: RADVD, kea: KEA_TIMERS })
   lab.startDaemon(['--on-ra', 'auto', '--sol-max-delay', '0'])
