@@ -106,22 +106,27 @@ export function canonicalAddress(text: string): string {
 }
 
 /**
- * The lease as persisted: lifetimes and T1/T2 as seconds left at `now`, counted from the wall
- * clock time `wallNow`, so a restarted daemon sees the same deadlines.
+ * The lease as persisted and as hooks see it: counted from when its newest entries were received
+ * (`obtainedAt`, on the wall clock `wallNow` stands for at `now`), so the entries of the last Reply
+ * keep their lifetimes and T1/T2 exactly as received, as dhclient hands them to its script, and a
+ * restarted daemon sees the same deadlines. Older entries (an IA that Reply did not extend) are
+ * given as what was left of them at that time.
  */
 export function toStoredLease(ifname: string, lease: Lease, now: number, wallNow: number, extra: { informationRefreshTime?: number } = {}): StoredLease {
-  const left = (deadline: number) => (deadline === Infinity ? INFINITE_LIFETIME : Math.max(0, Math.ceil((deadline - now) / S)))
+  const since = lease.ias.flatMap(ia => ia.entries.map(e => e.since))
+  const at = since.length > 0 ? Math.max(...since) : now
+  const left = (deadline: number) => (deadline === Infinity ? INFINITE_LIFETIME : Math.max(0, Math.ceil((deadline - at) / S)))
   const stored: StoredLease = {
     interface: ifname,
-    obtainedAt: wallNow,
+    obtainedAt: Math.round(wallNow - (now - at)),
     serverDuid: duidToHex(lease.serverDuid),
     iaNa: lease.ias.filter(ia => ia.kind === 'ia-na').map(ia => ({
       iaid: ia.iaid, t1: left(ia.renewAt), t2: left(ia.rebindAt),
-      addresses: ia.entries.map(e => ({ address: e.value, preferredLifetime: secondsLeft(e.since, e.preferredLifetime, now), validLifetime: secondsLeft(e.since, e.validLifetime, now) })),
+      addresses: ia.entries.map(e => ({ address: e.value, preferredLifetime: secondsLeft(e.since, e.preferredLifetime, at), validLifetime: secondsLeft(e.since, e.validLifetime, at) })),
     })),
     iaPd: lease.ias.filter(ia => ia.kind === 'ia-pd').map(ia => ({
       iaid: ia.iaid, t1: left(ia.renewAt), t2: left(ia.rebindAt),
-      prefixes: ia.entries.map(e => ({ prefix: e.value, length: e.prefixLength ?? 128, preferredLifetime: secondsLeft(e.since, e.preferredLifetime, now), validLifetime: secondsLeft(e.since, e.validLifetime, now) })),
+      prefixes: ia.entries.map(e => ({ prefix: e.value, length: e.prefixLength ?? 128, preferredLifetime: secondsLeft(e.since, e.preferredLifetime, at), validLifetime: secondsLeft(e.since, e.validLifetime, at) })),
     })),
     dnsServers: [...lease.dnsServers],
     domainSearch: [...lease.domainSearch],
