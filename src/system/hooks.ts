@@ -29,7 +29,7 @@ export interface HookLeaseInfo {
   nameServers?: readonly string[]
   domainSearch?: readonly string[]
   ntpServers?: readonly string[]
-  /** DUIDs as bytes; written as colon-separated hex. */
+  /** DUIDs as bytes; written as dhclient does (colon-separated hex without zero padding). */
   serverId?: Uint8Array
   clientId?: Uint8Array
 }
@@ -43,7 +43,29 @@ export interface HookEvent {
   downstreamInterface?: string
 }
 
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex').replace(/(..)(?=.)/g, '$1:')
+// Values are written the way ISC dhclient 4.4 writes them (client/dhc6.c dhc6_marshall_values,
+// common/print.c, common/options.c pretty_print_option), so scripts that parse them keep working.
+const isPrintable = (byte: number): boolean => byte >= 0x20 && byte <= 0x7e
+
+/** print_hex_1(4, iaid, 12): the 4 IAID bytes as "TEXT" in double quotes when all are printable, else "00:00:00:01". */
+function iaidText(iaid: number): string {
+  const bytes = Buffer.alloc(4)
+  bytes.writeUInt32BE(iaid)
+  if ([...bytes].every(isPrintable)) return `"${bytes.toString('latin1')}"`
+  return [...bytes].map(b => b.toString(16).padStart(2, '0')).join(':')
+}
+
+/**
+ * A DUID option (format "X"): colon-separated hex WITHOUT zero padding ("0:1:0:1:2a:..."), as in
+ * dhclient's lease file; bytes that are all printable (a trailing NUL allowed) come out as text,
+ * with the shell-special characters backslash-escaped as pretty_escape does.
+ */
+function duidText(duid: Uint8Array): string {
+  const bytes = [...duid]
+  const text = bytes.length > 0 && (bytes.every(isPrintable) || (bytes.at(-1) === 0 && bytes.slice(0, -1).every(isPrintable)))
+  if (!text) return bytes.map(b => b.toString(16)).join(':')
+  return bytes.filter(isPrintable).map(b => String.fromCharCode(b)).join('').replace(/["'$`\\|&]/g, '\\$&')
+}
 
 function sideVariables(prefix: 'new' | 'old', info: HookLeaseInfo | undefined): Record<string, string> {
   if (!info) return {}
@@ -51,8 +73,7 @@ function sideVariables(prefix: 'new' | 'old', info: HookLeaseInfo | undefined): 
     ip6_address: info.ip6Address,
     ip6_prefixlen: info.ip6Prefixlen?.toString(),
     ip6_prefix: info.ip6Prefix,
-    // As dhclient prints it: the 4 IAID bytes as colon-separated hex (e.g. 00:00:00:01).
-    iaid: info.iaid === undefined ? undefined : hex(Buffer.from(info.iaid.toString(16).padStart(8, '0'), 'hex')),
+    iaid: info.iaid === undefined ? undefined : iaidText(info.iaid),
     starts: info.starts?.toString(),
     life_starts: info.lifeStarts?.toString(),
     max_life: info.maxLife?.toString(),
@@ -61,9 +82,10 @@ function sideVariables(prefix: 'new' | 'old', info: HookLeaseInfo | undefined): 
     rebind: info.rebind?.toString(),
     dhcp6_name_servers: info.nameServers?.join(' '),
     dhcp6_domain_search: info.domainSearch?.join(' '),
+    // ra6dhcp's: dhclient has no definition for option 56 (NTP server).
     dhcp6_ntp_servers: info.ntpServers?.join(' '),
-    dhcp6_server_id: info.serverId && hex(info.serverId),
-    dhcp6_client_id: info.clientId && hex(info.clientId),
+    dhcp6_server_id: info.serverId && duidText(info.serverId),
+    dhcp6_client_id: info.clientId && duidText(info.clientId),
   }
   const out: Record<string, string> = {}
   for (const [key, value] of Object.entries(vars)) if (value !== undefined) out[`${prefix}_${key}`] = value

@@ -9,7 +9,8 @@ import { readKeaLeases, waitFor } from '../lib/servers.js'
 import { ClientLab, CLIENT_LAB_NEEDS, MessageType, replyTo, sequence, type CapturedPacket } from '../lib/client-lab.js'
 
 /** Kea writes DUIDs as "00:01:...". */
-const plainHex = (duid: string) => duid.replace(/:/g, '').toLowerCase()
+/** "00:01:..." (Kea) or dhclient's unpadded "0:1:..." (the hook's DUIDs) as plain hex. */
+const plainHex = (duid: string) => duid.split(':').map(b => b.padStart(2, '0')).join('').toLowerCase()
 
 /**
  * RFC 8415 sections 18.2.4/18.2.5: Renew "at T1", Rebind "at T2", with no random delay (RAND
@@ -178,9 +179,10 @@ t.test('IA_PD from Kea: the delegated prefix is in Kea\'s lease file, ctl status
   t.equal(hook.new_ip6_prefix, delegated, 'DELEGATED6 has new_ip6_prefix')
   t.same(lab.hookCalls().filter(env => env.reason === 'DELEGATED6').map(env => env.new_ip6_address ?? env.new_ip6_prefix), [delegated], 'DELEGATED6 runs once, for the prefix only')
   t.equal(hook.interface, 'eth0')
-  // lifetimes as left at new_starts (the daemon counts them from its own clock, whole seconds)
-  t.ok(['299', '300'].includes(hook.new_max_life ?? ''), `new_max_life ${hook.new_max_life} is Kea's 300 s`)
-  t.ok(['199', '200'].includes(hook.new_preferred_life ?? ''), `new_preferred_life ${hook.new_preferred_life} is Kea's 200 s`)
+  // lifetimes as received, counted from new_starts (dhclient's script_write_params6 does the same)
+  t.equal(hook.new_max_life, '300', `new_max_life ${hook.new_max_life} is Kea's 300 s`)
+  t.equal(hook.new_preferred_life, '200', `new_preferred_life ${hook.new_preferred_life} is Kea's 200 s`)
+  t.match(hook.new_iaid ?? '', /^[0-9a-f]{2}(:[0-9a-f]{2}){3}$|^".{4}"$/, `new_iaid ${hook.new_iaid} as dhclient prints it`)
   t.equal(plainHex(hook.new_dhcp6_client_id ?? ''), request.clientId, 'and the client id')
   t.ok(lab.hookCalls().some(env => env.reason === 'BOUND6' && env.new_ip6_address === address), 'BOUND6 ran for the address')
 })

@@ -164,12 +164,39 @@ t.test('hook environment uses dhclient-script names', async t => {
     new_preferred_life: '3600',
     new_dhcp6_name_servers: '2001:db8::53 2001:db8::54',
     new_dhcp6_domain_search: 'example.com',
-    new_dhcp6_server_id: '00:01:00',
+    new_dhcp6_server_id: '0:1:0',
     old_ip6_address: '2001:db8::9',
   })
   const pd = hookEnvironment({ reason: 'DELEGATED6', interface: 'eth0', new: { ip6Prefix: '2001:db8:1::/56', iaid: 2 }, downstreamInterface: 'lan0' })
   t.equal(pd.new_ip6_prefix, '2001:db8:1::/56')
   t.equal(pd.downstream_interface, 'lan0')
+})
+
+t.test('hook values are formatted as ISC dhclient 4.4 formats them', async t => {
+  const duidLlt = Buffer.from('000100012a2b2c2d525400000001', 'hex')
+  const env = hookEnvironment({
+    reason: 'RENEW6', interface: 'eth0',
+    new: {
+      ip6Prefix: '2001:db8:1::/56', iaid: 0x0a0b0c0d, starts: 1_700_000_000, lifeStarts: 1_700_000_000, maxLife: 300, preferredLife: 200, renew: 150, rebind: 240,
+      serverId: duidLlt, clientId: Buffer.from('00030001020000000001', 'hex'),
+    },
+    old: { iaid: 0x41424344, serverId: Buffer.from('ab$c"|\\\x00', 'latin1') },
+  })
+  const own = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('new_') || k.startsWith('old_')))
+  t.same(own, {
+    new_ip6_prefix: '2001:db8:1::/56',
+    // print_hex_1: two hex digits per byte, colon-separated
+    new_iaid: '0a:0b:0c:0d',
+    new_starts: '1700000000', new_life_starts: '1700000000',
+    new_max_life: '300', new_preferred_life: '200', new_renew: '150', new_rebind: '240',
+    // pretty_print_option "X": %x per byte, no zero padding, as in dhclient6.leases
+    new_dhcp6_server_id: '0:1:0:1:2a:2b:2c:2d:52:54:0:0:0:1',
+    new_dhcp6_client_id: '0:3:0:1:2:0:0:0:0:1',
+    // an all-printable IAID is printed as quoted text, an all-printable option (trailing NUL
+    // allowed) as text with shell specials escaped
+    old_iaid: '"ABCD"',
+    old_dhcp6_server_id: 'ab\\$c\\"\\|\\\\',
+  })
 })
 
 t.test('hook runs with its environment, output collected line by line, exit status reported', async t => {
