@@ -425,11 +425,14 @@ export class ClientMachine implements ClientControl {
     switch (timer) {
       case 'exchange':
         return this.onExchangeTimer()
+      // A Solicit or Request that an RA started while a lease was held (--on-ra solicit) must not
+      // cost that lease its Renew and Rebind: T1 and T2 take over from it (RFC 8415 18.2.4, 18.2.5).
       case 'renew':
-        if (state === 'bound') return this.beginRenew('T1')
+        if (state === 'bound' || (state === 'soliciting' && this.lease)) return this.beginRenew('T1')
         return
       case 'rebind':
         if (state === 'bound' || state === 'renewing') return this.beginRebind('T2')
+        if ((state === 'soliciting' || state === 'requesting') && this.lease) return this.beginRebind('T2')
         return
       case 'expiry':
         return this.expireEntries()

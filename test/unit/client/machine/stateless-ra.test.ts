@@ -4,7 +4,7 @@ import t from 'tap'
 import { ScriptedRandom, SeededRandom } from '../../../../src/client/clock.js'
 import { UsageError } from '../../../../src/cli/usage-error.js'
 import { OptionCode, findOption } from '../../../../src/dhcpv6/index.js'
-import { START_MS, addr, answer, bench, bind, elapsed, iaids } from './harness.js'
+import { NA1, START_MS, addr, answer, bench, bind, elapsed, iaNa, iaids } from './harness.js'
 
 const RAND0 = () => new ScriptedRandom([0.5])
 const M = { managed: true, other: false, replayed: false }
@@ -122,6 +122,36 @@ t.test('on-ra solicit: every RA Solicits unless an exchange runs (the original d
   bind(b)
   b.machine.onRa(M)
   t.equal(b.machine.state, 'soliciting', 'a new Solicit even when bound')
+})
+
+t.test('on-ra solicit: an RA while bound does not cost the lease its Renew at T1 and Rebind at T2', async t => {
+  const b = bench({ onRa: 'solicit', solicitMaxDelayMs: 0 })
+  const boundAt = bind(b, [], 10, 16)
+  b.machine.onRa(M)
+  t.equal(b.machine.state, 'soliciting', 'the RA starts a Solicit; the server stays silent')
+  b.clock.advance(boundAt + 10_000 - b.clock.now() - 1)
+  t.equal(b.sentOf('renew').length, 0, 'no Renew before T1')
+  b.clock.advance(1)
+  t.equal(b.machine.state, 'renewing', 'T1 takes over from the unanswered Solicit')
+  t.equal(b.sentOf('renew').length, 1)
+  b.clock.advance(boundAt + 16_000 - b.clock.now())
+  t.equal(b.machine.state, 'rebinding', 'Renew ends at T2: Rebind')
+  t.equal(b.sentOf('rebind').length, 1)
+})
+
+t.test('on-ra solicit: T2 during an unanswered Request that an RA started while bound leads to Rebind', async t => {
+  const b = bench({ onRa: 'solicit', solicitMaxDelayMs: 0 })
+  const boundAt = bind(b, [], 10, 16)
+  b.machine.onRa(M)
+  const solicit = b.sentOf('solicit').at(-1)!
+  b.deliver(answer('advertise', solicit.message, { options: [{ kind: 'preference', value: 255 }, iaNa(1, 10, 16, [NA1])] }))
+  t.equal(b.machine.state, 'requesting', 'Preference 255: Request at once')
+  b.clock.advance(boundAt + 16_000 - b.clock.now() - 1)
+  t.equal(b.machine.state, 'requesting', 'T1 does not abort a Request that may bring the lease back')
+  t.equal(b.sentOf('renew').length, 0)
+  b.clock.advance(1)
+  t.equal(b.machine.state, 'rebinding', 'T2 does: Rebind, which any server can answer')
+  t.equal(b.sentOf('rebind').length, 1)
 })
 
 t.test('on-ra ignore: only the start verb starts', async t => {
