@@ -80,11 +80,13 @@ async function main(): Promise<number> {
   const timeline = buildTimeline(record, captureRows(record))
   process.stdout.write(`${formatTimeline(timeline)}\n`)
   const kea = record.keaLeases.find(l => l.address === timeline.lease?.address)
-  if (kea) say(`Kea's lease file agrees: ${kea.address} for client DUID ${kea.duid}, valid ${kea.validLifetime} s`)
+  const sameLifetime = kea !== undefined && kea.validLifetime === timeline.lease?.validLifetime
+  if (kea) say(`Kea's lease file ${sameLifetime ? 'agrees' : 'DISAGREES'}: ${kea.address} for client DUID ${kea.duid}, valid ${kea.validLifetime} s`)
   say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   if (!record.ok) throw new LabError(`no lease: ${record.error ?? 'unknown'}\n--- daemon log ---\n${record.daemonLog.slice(-4000)}`)
   if (timeline.missing.length) throw new LabError(`the timeline is incomplete (see MISSING above)\n--- daemon log ---\n${record.daemonLog.slice(-4000)}`)
   if (!kea) throw new LabError('Kea\'s lease file has no lease for the address the daemon configured')
+  if (!sameLifetime) throw new LabError(`Kea's valid lifetime ${kea.validLifetime} s is not the one the daemon stored (${timeline.lease?.validLifetime} s)`)
   return 0
 }
 

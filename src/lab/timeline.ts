@@ -123,7 +123,7 @@ export function formatTimeline(timeline: Timeline): string {
   if (l) {
     lines.push('lease:')
     lines.push(`  address      ${l.address}/128 on eth0`)
-    lines.push(`  lifetimes    preferred ${lifetime(l.preferredLifetime)}, valid ${lifetime(l.validLifetime)} (left when stored)`)
+    lines.push(`  lifetimes    preferred ${lifetime(l.preferredLifetime)}, valid ${lifetime(l.validLifetime)} (as received)`)
     lines.push(`  T1 / T2      ${lifetime(l.t1)} / ${lifetime(l.t2)}`)
     lines.push(`  server DUID  ${l.serverDuid.replace(/(..)(?!$)/g, '$1:')}${l.serverAddress ? ` (from ${l.serverAddress})` : ''}`)
     if (l.dnsServers.length) lines.push(`  DNS          ${l.dnsServers.join(', ')}`)
