@@ -46,6 +46,11 @@ export interface InterfaceSettings {
   onRa: OnRaMode
   releaseOnStop: boolean
   rapidCommit: boolean
+  /**
+   * Send Reconfigure Accept and act on a server's Reconfigure (RFC 8415 sections 18.2.11, 20.4:
+   * only with the RKAP key that server handed out; unauthenticated or replayed ones are dropped).
+   */
+  reconfigureAccept: boolean
   /** Seconds; the random delay before the first Solicit is drawn from 0..solMaxDelay. */
   solMaxDelay: number
   /** How many IA_NAs to ask for (their IAIDs are allocated and persisted per interface). */
@@ -96,6 +101,7 @@ export interface RunFlags {
   resolvConf?: string
   releaseOnStop?: boolean
   rapidCommit?: boolean
+  reconfigureAccept?: boolean
   solMaxDelay?: string
   duidType?: string
   iaNa?: string
@@ -129,6 +135,7 @@ const KEYS = {
   'on-ra': 'interface',
   'release-on-stop': 'interface',
   'rapid-commit': 'interface',
+  'reconfigure-accept': 'interface',
   'sol-max-delay': 'interface',
   'ia-na': 'interface',
   'ia-pd': 'interface',
@@ -434,6 +441,7 @@ const FLAG_OF: Record<KeyName, keyof RunFlags> = {
   'on-ra': 'onRa',
   'release-on-stop': 'releaseOnStop',
   'rapid-commit': 'rapidCommit',
+  'reconfigure-accept': 'reconfigureAccept',
   'sol-max-delay': 'solMaxDelay',
   'ia-na': 'iaNa',
   'ia-pd': 'iaPd',
@@ -516,6 +524,7 @@ export function resolveSettings(argInterfaces: string[], flags: RunFlags, env: C
       onRa: pick<OnRaMode>(get('on-ra'), 'auto', (o, v) => choice(o, v, ON_RA_MODES)),
       releaseOnStop: pick(get('release-on-stop'), false, bool),
       rapidCommit: pick(get('rapid-commit'), false, bool),
+      reconfigureAccept: pick(get('reconfigure-accept'), false, bool),
       solMaxDelay: pick(get('sol-max-delay'), 1, seconds),
       iaNa: 1,
       iaPd: { count: 0 },
@@ -609,6 +618,7 @@ export function diffSettings(before: DaemonSettings, after: DaemonSettings): Set
     note('on-ra', a.onRa, b.onRa, `${name}.`)
     note('release-on-stop', a.releaseOnStop, b.releaseOnStop, `${name}.`)
     note('rapid-commit', a.rapidCommit, b.rapidCommit, `${name}.`)
+    note('reconfigure-accept', a.reconfigureAccept, b.reconfigureAccept, `${name}.`)
     note('sol-max-delay', a.solMaxDelay, b.solMaxDelay, `${name}.`)
     note('ia-na', a.iaNa, b.iaNa, `${name}.`)
     note('ia-pd', a.iaPd, b.iaPd, `${name}.`)

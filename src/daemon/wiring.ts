@@ -188,6 +188,7 @@ async function createClient(context: ClientContext, clientDuid: Uint8Array, logg
     onRa: settings.onRa,
     defaultSpec: context.defaultSpec,
     rapidCommit: settings.rapidCommit,
+    reconfigureAccept: settings.reconfigureAccept,
     releaseOnStop: settings.releaseOnStop,
     solicitMaxDelayMs: settings.solMaxDelay * 1000,
     onEvent: context.onEvent,

@@ -56,6 +56,7 @@ export function register(program: Command): void {
     .option('--resolv-conf <path>', 'DNS fragment to write ({if} = interface name; default STATE_DIR/IF.resolv.conf; never /etc/resolv.conf)')
     .option('--release-on-stop', 'send Release when stopping (default: keep the lease for a later Confirm)')
     .option('--rapid-commit', 'ask for Rapid Commit (two-message exchange)')
+    .option('--reconfigure-accept', 'accept Reconfigure from the server, authenticated by its RKAP key (RFC 8415 20.4)')
     .option('--sol-max-delay <seconds>', 'upper bound of the random delay before the first Solicit (default 1; 0 sends at once)')
     .option('--duid-type <type>', 'llt (default), ll, uuid, en:NUMBER:HEX, or the whole DUID in hex')
     .option('--ia-na <n>', 'IA_NAs to ask for (default 1)')

@@ -25,7 +25,7 @@ t.test('defaults: state dir, control socket, DNS fragment under the state dir, o
   t.equal(s.logLevel, 'info')
   t.same(s.duid, { type: 'llt' })
   t.same(s.interfaces.get('eth0'), {
-    profile: 'rfc8415', onRa: 'auto', releaseOnStop: false, rapidCommit: false, solMaxDelay: 1,
+    profile: 'rfc8415', onRa: 'auto', releaseOnStop: false, rapidCommit: false, reconfigureAccept: false, solMaxDelay: 1,
     iaNa: 1, iaPd: { count: 0 }, stateless: false, resolvConf: '/var/lib/ra6dhcp/eth0.resolv.conf',
   })
 })
@@ -37,7 +37,7 @@ t.test('every flag is applied', async t => {
   const flags: RunFlags = {
     profile: 'rfc3315', raSource: 'rtnetlink', onRa: 'solicit', stateDir: 'state', logFormat: 'json', logLevel: 'debug',
     hook, controlSocket: 'ctl.sock', resolvConf: 'dns/{if}.conf', releaseOnStop: true, rapidCommit: true,
-    solMaxDelay: '0', duidType: 'en:32473:00:11:aa:bb', iaNa: '2', iaPd: '1/56',
+    reconfigureAccept: true, solMaxDelay: '0', duidType: 'en:32473:00:11:aa:bb', iaNa: '2', iaPd: '1/56',
   }
   const s = resolveSettings(['eth0', 'eth1'], flags, env)
   t.equal(s.stateDir, join(dir, 'state'), 'relative paths resolve against the working directory')
@@ -48,7 +48,7 @@ t.test('every flag is applied', async t => {
   t.same(s.duid, { type: 'en', enterpriseNumber: 32473, identifierHex: '0011aabb' })
   t.same([...s.interfaces.keys()], ['eth0', 'eth1'])
   t.same(s.interfaces.get('eth1'), {
-    profile: 'rfc3315', onRa: 'solicit', releaseOnStop: true, rapidCommit: true, solMaxDelay: 0,
+    profile: 'rfc3315', onRa: 'solicit', releaseOnStop: true, rapidCommit: true, reconfigureAccept: true, solMaxDelay: 0,
     iaNa: 2, iaPd: { count: 1, prefixLength: 56 }, stateless: false, hook, resolvConf: join(dir, 'dns/eth1.conf'),
   })
   t.same(resolveSettings(['eth0'], { stateless: true }, env).interfaces.get('eth0')?.stateless, true)
@@ -58,7 +58,7 @@ t.test('every flag is applied', async t => {
 t.test('config file: top level, per-interface sections, flags win; relative paths from the file', async t => {
   const file = config('ra6dhcp.json', {
     'profile': 'rfc3315', 'log-level': 'warn', 'state-dir': 'st', 'sol-max-delay': 0.5, 'ia-pd': '1',
-    'interfaces': { eth0: { 'ia-na': 0, 'ia-pd': '2/60', 'rapid-commit': true }, eth1: { 'stateless': true, 'ia-pd': 0 } },
+    'interfaces': { eth0: { 'ia-na': 0, 'ia-pd': '2/60', 'rapid-commit': true }, eth1: { 'stateless': true, 'ia-pd': 0, 'reconfigure-accept': true } },
   })
   const s = resolveSettings([], { config: file }, env)
   t.same([...s.interfaces.keys()], ['eth0', 'eth1'], 'interfaces come from the file when none are named')
@@ -66,7 +66,8 @@ t.test('config file: top level, per-interface sections, flags win; relative path
   t.equal(s.stateDir, join(dir, 'st'))
   t.equal(s.logLevel, 'warn')
   t.match(s.interfaces.get('eth0'), { profile: 'rfc3315', iaNa: 0, iaPd: { count: 2, prefixLength: 60 }, rapidCommit: true, solMaxDelay: 0.5 })
-  t.match(s.interfaces.get('eth1'), { stateless: true, iaNa: 0, iaPd: { count: 0 } })
+  t.match(s.interfaces.get('eth1'), { stateless: true, iaNa: 0, iaPd: { count: 0 }, reconfigureAccept: true })
+  t.equal(s.interfaces.get('eth0')?.reconfigureAccept, false, 'reconfigure-accept is per interface, off by default')
   const overridden = resolveSettings(['eth0'], { config: file, profile: 'rfc8415', iaPd: '1/48' }, env)
   t.same([...overridden.interfaces.keys()], ['eth0'], 'named interfaces select from the file')
   t.match(overridden.interfaces.get('eth0'), { profile: 'rfc8415', iaPd: { count: 1, prefixLength: 48 }, rapidCommit: true })
@@ -118,7 +119,7 @@ t.test('config file errors: typos suggested, wrong scope, wrong types, bad JSON'
   throwsUsage(t, () => parseConfigText(f, '{"solMaxDelay": 0}'), `config ${f}: unknown key 'solMaxDelay' (did you mean 'sol-max-delay'?)`)
   throwsUsage(t, () => parseConfigText(f, '{"interfaces": {"eth0": {"rapid_commit": true}}}'), `config ${f}: unknown key 'interfaces.eth0.rapid_commit' (did you mean 'rapid-commit'?)`)
   throwsUsage(t, () => parseConfigText(f, '{"interfaces": {"eth0": {"state-dir": "/x"}}}'), `config ${f}: interfaces.eth0.state-dir applies to the whole daemon, not to one interface: move it to the top level`)
-  throwsUsage(t, () => parseConfigText(f, '{"colour": "blue"}'), `config ${f}: unknown key 'colour' (known keys: profile, on-ra, release-on-stop, rapid-commit, sol-max-delay, ia-na, ia-pd, stateless, hook, resolv-conf, pd-downstream, ra-source, state-dir, control-socket, log-format, log-level, duid-type, link-watch, link-debounce, interfaces)`)
+  throwsUsage(t, () => parseConfigText(f, '{"colour": "blue"}'), `config ${f}: unknown key 'colour' (known keys: profile, on-ra, release-on-stop, rapid-commit, reconfigure-accept, sol-max-delay, ia-na, ia-pd, stateless, hook, resolv-conf, pd-downstream, ra-source, state-dir, control-socket, log-format, log-level, duid-type, link-watch, link-debounce, interfaces)`)
   // The middle is V8's own description of the syntax error, which varies between Node versions.
   t.throws(() => parseConfigText(f, '{"profile": "rfc3315",}'), { name: 'UsageError', message: /^config \S+ is not valid JSON \(.+\): fix the syntax, e\.g\. \{ "interfaces": \{ "eth0": \{\} \} \}$/ })
   throwsUsage(t, () => parseConfigText(f, '[1]'), `config ${f} must hold a JSON object, e.g. { "interfaces": { "eth0": {} } }`)
