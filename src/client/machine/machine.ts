@@ -628,12 +628,16 @@ export class ClientMachine implements ClientControl {
     this.beginExchange('confirm', why, { content: () => ({ ias: lease.ias.filter(ia => ia.kind === 'ia-na').map(ia => iaInMessage(ia)) }) })
   }
 
-  private beginInformationRequest(why: string, returnToBound = false): void {
+  /** `reconfiguredBy`: the Server Identifier of the Reconfigure this Information-request answers. */
+  private beginInformationRequest(why: string, returnToBound = false, reconfiguredBy?: Duid): void {
     const first = !this.firstInformationRequestSent
     this.firstInformationRequestSent = true
     this.disarm('refresh')
     const maxDelayMs = first ? (this.options.informationRequestMaxDelayMs ?? this.profile.INF_MAX_DELAY * S) : 0
-    this.beginExchange('information-request', why, { content: () => ({ ias: [] }), ...(returnToBound ? { returnToBound } : {}) }, { maxDelayMs })
+    // RFC 8415 section 18.2.6: when responding to a Reconfigure, the client MUST include a Server
+    // Identifier option with the identifier from that Reconfigure; otherwise none.
+    const content = reconfiguredBy ? () => ({ ias: [], serverDuid: reconfiguredBy }) : () => ({ ias: [] })
+    this.beginExchange('information-request', why, { content, ...(returnToBound ? { returnToBound } : {}) }, { maxDelayMs })
   }
 
   private beginExchange(purpose: Purpose, why: string, parts: Omit<Exchange, 'purpose' | 'type' | 'xid' | 'rtx'>, params: { maxDelayMs?: number; mrdMs?: number } = {}): void {
@@ -850,7 +854,7 @@ export class ClientMachine implements ClientControl {
     this.emit({ kind: 'received', interface: this.interfaceName, type: 'reconfigure', xid: message.transactionId, ias: iaSummaries(message.options), source: from.source, accepted: true })
     if (requested === MessageType.renew) return this.beginRenew('Reconfigure')
     if (requested === MessageType.rebind) return this.beginRebind('Reconfigure')
-    return this.beginInformationRequest('Reconfigure', this.currentState === 'bound')
+    return this.beginInformationRequest('Reconfigure', this.currentState === 'bound', serverId.duid)
   }
 
   private useMulticast(ex: Exchange): void {

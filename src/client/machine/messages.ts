@@ -85,6 +85,9 @@ export function buildMessage(type: OutgoingType, transactionId: number, elapsedC
   if (withServerId.has(type)) {
     if (!content.serverDuid) throw new Error(`internal: ${type} needs the server's DUID`)
     options.push({ kind: 'server-id', duid: content.serverDuid })
+  } else if (type === 'information-request' && content.serverDuid) {
+    // Only when it answers a Reconfigure (RFC 8415 section 18.2.6).
+    options.push({ kind: 'server-id', duid: content.serverDuid })
   }
   const oro = requestedOptions(type, settings)
   if (oro.length > 0) options.push({ kind: 'oro', codes: oro })

@@ -88,6 +88,7 @@ t.test('a valid Reconfigure starts Renew at once; Rebind; Information-request', 
   t.equal(b.machine.state, 'information-requesting')
   b.clock.advance(1000)
   const inf = b.sentOf('information-request')[0]!
+  t.same(findOption(inf.message.options, 'server-id')?.duid, SERVER_DUID, 'the Information-request names the Reconfigure\'s server (RFC 8415 section 18.2.6)')
   b.deliver(answer('reply', inf.message, { options: [{ kind: 'dns-servers', servers: [addr('2001:db8::5353')] }] }))
   t.equal(b.machine.state, 'bound', 'back to Bound, the lease kept')
   t.same(b.machine.status().dnsServers, ['2001:db8::5353'])
@@ -175,4 +176,19 @@ t.test('a restart without a stored counter (older lease file) accepts the first 
   c.deliver(reconfigure({ replay: 1n }))
   t.equal(c.machine.state, 'renewing')
   t.equal(c.savedLease()?.reconfigureReplayDetection, '1', 'and from then on has a baseline')
+})
+
+t.test('informed (stateless): a Reconfigure leads to an Information-request naming its server; other ones name none', async t => {
+  const b = bench({ random: new ScriptedRandom([0.5]), reconfigureAccept: true, informationRequestMaxDelayMs: 0 })
+  b.machine.onRa({ managed: false, other: true, replayed: false })
+  const first = b.sentOf('information-request')[0]!
+  t.notOk(findOption(first.message.options, 'server-id'), 'an ordinary Information-request names no server')
+  b.deliver(answer('reply', first.message, { options: [keyOption(10n)] }))
+  t.equal(b.machine.state, 'informed')
+  b.deliver(reconfigure({ msgType: 11, replay: 11n }))
+  t.equal(b.machine.state, 'information-requesting')
+  const answering = b.sentOf('information-request')[1]!
+  t.same(findOption(answering.message.options, 'server-id')?.duid, SERVER_DUID, 'the one answering the Reconfigure names its server (RFC 8415 section 18.2.6)')
+  t.ok(findOption(answering.message.options, 'reconfigure-accept'))
+  t.equal(b.counter('received.reconfigure'), 1)
 })
