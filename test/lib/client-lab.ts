@@ -176,6 +176,8 @@ export interface ClientLabOptions {
   kea?: Partial<KeaOptions>
   /** dnsmasq instead of Kea: its options on top of the lab's interface. */
   dnsmasq?: Partial<DnsmasqOptions>
+  /** No DHCPv6 server at all: the test runs its own in `net.router`. */
+  noServer?: boolean
 }
 
 export interface DaemonRun {
@@ -232,7 +234,9 @@ export class ClientLab {
     const capture = await startCapture(client.ns, client.ifname, join(lab.dir, 'client.pcapng'), { routerAdvertisements: true })
     let kea: KeaServer | undefined
     let dnsmasq: DnsmasqServer | undefined
-    if (options.dnsmasq) {
+    if (options.noServer) {
+      // the test's own server
+    } else if (options.dnsmasq) {
       dnsmasq = await startDnsmasq(net.router, { interface: net.routerIf, ranges: [], ...options.dnsmasq })
     } else {
       kea = await startKea(net.router, { interfaces: [net.routerIf], subnet: net.prefix, pools: [`${prefix64}100-${prefix64}1ff`], ...options.kea })

@@ -1,0 +1,127 @@
+// Reconfigure (RFC 8415 sections 18.2.11, 20.4) with the real `ra6dhcp run` daemon and radvd
+// (M=1), against a scripted server (test/lib/rkap-server.py, Python stdlib, written apart from our
+// codec): Kea 2.2 and dnsmasq never send Reconfigure. The server's Reply to Request carries an
+// RKAP reconfigure key; then it sends, to the client's link-local address, an unauthenticated
+// Reconfigure, one signed with the wrong key, a valid one asking for Renew, that same one again
+// (replayed), and valid ones asking for Information-request and Rebind. Judged by the server's
+// log (what the client sent, with its options), the daemon's counters, the stored lease and
+// tshark's decoding of the capture.
+import t from 'tap'
+import type { Test } from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { need } from '../lib/requirements.js'
+import { readLog, waitFor } from '../lib/servers.js'
+import { ClientLab, CLIENT_LAB_NEEDS, MessageType } from '../lib/client-lab.js'
+import type { Daemon } from '../lib/netns.js'
+
+const RKAP_SERVER = fileURLToPath(new URL('../lib/rkap-server.py', import.meta.url))
+const NEEDS = { ...CLIENT_LAB_NEEDS, files: [...CLIENT_LAB_NEEDS.files, '/usr/bin/python3', RKAP_SERVER] }
+/** test/lib/rkap-server.py: SERVER_DUID (DUID-LL) and the address it leases (PREFIX64 + 200). */
+const SERVER_DUID = '0003000102000000e001'
+const PREFIX64 = '2001:db8:7::'
+const LEASED_HEX = '20010db8000700000000000000000200'
+const OPTION_RECONFIGURE_ACCEPT = 20
+
+interface ServerEvent {
+  time: number
+  event: string
+  case?: string
+  msgType?: number
+  reconfigureAccept?: boolean
+  serverId?: string | null
+  clientId?: string | null
+  iaNa?: string[]
+}
+
+const serverLog = (server: Daemon): ServerEvent[] =>
+  readLog(server).split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as ServerEvent)
+
+/** The client's messages the server received between the Reconfigure of `name` and the next one. */
+function answersTo(events: ServerEvent[], name: string): ServerEvent[] {
+  const start = events.findIndex(e => e.event === 'reconfigure' && e.case === name)
+  if (start < 0) return []
+  const rest = events.slice(start + 1)
+  const end = rest.findIndex(e => e.event === 'reconfigure' || e.event === 'done')
+  return (end < 0 ? rest : rest.slice(0, end)).filter(e => e.event === 'received')
+}
+
+async function startServer(t: Pick<Test, 'teardown' | 'passing' | 'comment'>, lab: ClientLab, answerSeconds: number): Promise<Daemon> {
+  const server = lab.net.router.spawn('rkap-server', ['/usr/bin/python3', '-u', RKAP_SERVER, lab.net.routerIf, PREFIX64, String(answerSeconds)])
+  t.teardown(() => { if (!t.passing()) t.comment(`rkap-server log:\n${readLog(server)}`) })
+  await waitFor('the scripted server to listen', () => serverLog(server).some(e => e.event === 'listening'), 10_000, 100)
+  return server
+}
+
+t.test('--reconfigure-accept: RKAP-signed Reconfigures lead to Renew, Information-request and Rebind; unauthenticated, wrongly signed and replayed ones are dropped and counted', async t => {
+  if (!need(t, NEEDS)) return
+  const lab = await ClientLab.create(t, { prefix64: PREFIX64, noServer: true })
+  const server = await startServer(t, lab, 10)
+  lab.startDaemon(['--sol-max-delay', '0', '--reconfigure-accept'])
+  await waitFor('the scripted server to finish its cases', () => {
+    lab.assertDaemonRunning()
+    return serverLog(server).some(e => e.event === 'done')
+  }, 60_000, 200)
+  const events = serverLog(server)
+  const received = events.filter(e => e.event === 'received')
+  const solicit = received.find(e => e.msgType === MessageType.Solicit)
+  const request = received.find(e => e.msgType === MessageType.Request)
+  t.equal(solicit?.reconfigureAccept, true, 'the Solicit carries Reconfigure Accept')
+  t.equal(request?.reconfigureAccept, true, 'the Request carries Reconfigure Accept')
+  const clientId = request?.clientId ?? ''
+  t.not(clientId, '', 'the Request has a Client ID')
+
+  for (const dropped of ['unauthenticated', 'bad-hmac', 'replayed']) {
+    t.same(answersTo(events, dropped).map(e => e.msgType), [], `no answer to the ${dropped} Reconfigure`)
+  }
+  const renew = answersTo(events, 'renew')
+  t.same(renew.map(e => e.msgType), [MessageType.Renew], 'a valid Reconfigure (Renew) is answered by one Renew')
+  t.match(renew[0], { serverId: SERVER_DUID, clientId, reconfigureAccept: true }, 'the Renew names this server and client')
+  t.ok(renew[0]?.iaNa?.some(ia => ia.includes(LEASED_HEX)), 'the Renew asks to extend the leased address')
+  const inform = answersTo(events, 'information-request')
+  t.same(inform.map(e => e.msgType), [MessageType.InformationRequest], 'Reconfigure (Information-request) is answered by one Information-request')
+  t.match(inform[0], { clientId, serverId: SERVER_DUID }, 'the Information-request carries our Client ID and the Reconfigure\'s Server ID (RFC 8415 section 18.2.6)')
+  t.same(inform[0]?.iaNa, [], 'the Information-request carries no IA')
+  const rebind = answersTo(events, 'rebind')
+  t.same(rebind.map(e => e.msgType), [MessageType.Rebind], 'Reconfigure (Rebind) is answered by one Rebind')
+  t.notOk(rebind[0]?.serverId, 'the Rebind names no server (RFC 8415 section 18.2.5)')
+  t.ok(rebind[0]?.iaNa?.some(ia => ia.includes(LEASED_HEX)), 'the Rebind asks to extend the leased address')
+
+  await waitFor('the state bound after the last exchange', () => lab.status().state === 'bound', 10_000)
+  const counters = lab.status().counters
+  t.match(counters, {
+    'received.reconfigure': 3,
+    'dropped.reconfigure-unauthenticated': 1,
+    'dropped.reconfigure-bad-hmac': 1,
+    'dropped.reconfigure-replayed': 1,
+  }, 'each drop counted under its reason; three accepted')
+  t.same((await lab.leasedAddresses()).map(a => a.local), [`${PREFIX64}200`], 'the leased address stays on eth0')
+  const stored = JSON.parse(readFileSync(join(lab.stateDir, `${lab.ifname}.lease.json`), 'utf8')) as { data: Record<string, unknown> }
+  t.match(stored.data, { reconfigureKey: '00112233445566778899aabbccddeeff', reconfigureReplayDetection: '4' }, 'the key and the last accepted replay counter are saved with the lease')
+
+  // tshark (not our decoder) reads the same exchange off the client's wire.
+  const packets = await lab.packets()
+  const reconfigures = packets.filter(p => !p.fromClient && p.msgType === MessageType.Reconfigure)
+  t.equal(reconfigures.length, 6, 'the six Reconfigures reached eth0')
+  t.ok(reconfigures.every(p => p.dst.startsWith('fe80:')), 'sent to the client\'s link-local address')
+  const tsharkRequest = packets.find(p => p.fromClient && p.msgType === MessageType.Request)
+  t.ok(tsharkRequest?.optionCodes.includes(OPTION_RECONFIGURE_ACCEPT), 'tshark sees option 20 in the Request')
+})
+
+t.test('without --reconfigure-accept: no Reconfigure Accept is sent and every Reconfigure is dropped as not accepted', async t => {
+  if (!need(t, NEEDS)) return
+  const lab = await ClientLab.create(t, { prefix64: PREFIX64, noServer: true })
+  const server = await startServer(t, lab, 1.5)
+  lab.startDaemon(['--sol-max-delay', '0'])
+  await waitFor('the scripted server to finish its cases', () => {
+    lab.assertDaemonRunning()
+    return serverLog(server).some(e => e.event === 'done')
+  }, 60_000, 200)
+  const events = serverLog(server)
+  const fromClient = events.filter(e => e.event === 'received')
+  t.same(fromClient.map(e => e.msgType), [MessageType.Solicit, MessageType.Request], 'only Solicit and Request: no Reconfigure was answered')
+  t.ok(fromClient.every(e => e.reconfigureAccept === false), 'no Reconfigure Accept option')
+  t.match(lab.status().counters, { 'dropped.reconfigure-not-accepted': 6 }, 'all six dropped as not accepted')
+  t.notOk(lab.status().counters['received.reconfigure'], 'none accepted')
+})
