@@ -97,6 +97,8 @@ interface InterfaceEntry {
   linkDown: boolean
   /** What the client was last told about the link: ifdown()/ifup() go to it only when this changes. */
   clientLinkUp: boolean
+  /** When clientLinkUp last changed (ms since the epoch). */
+  linkChangedAt?: number
   /** Link changes seen by the link watch. */
   linkCounters: { down: number; up: number }
   /** Verbs waiting for the link watch to see the link they set. */
@@ -219,6 +221,7 @@ export class Daemon {
   private setClientLink(entry: InterfaceEntry, up: boolean): void {
     if (entry.clientLinkUp !== up) {
       entry.clientLinkUp = up
+      entry.linkChangedAt = this.now()
       if (up) entry.client.control.ifup()
       else entry.client.control.ifdown()
     }
@@ -347,7 +350,8 @@ export class Daemon {
     const now = this.now()
     const reports: InterfaceReport[] = interfaces.map(ifname => {
       const entry = this.entries.get(ifname)!
-      const report: InterfaceReport = { ...entry.client.control.status(), onRa: entry.settings.onRa, raCount: entry.raCount }
+      const report: InterfaceReport = { ...entry.client.control.status(), onRa: entry.settings.onRa, raCount: entry.raCount, link: entry.clientLinkUp ? 'up' : 'down' }
+      if (entry.linkChangedAt !== undefined) report.linkChangedAt = new Date(entry.linkChangedAt).toISOString()
       if (this.ports.linkFeed) report.counters = { ...report.counters, 'link.down': entry.linkCounters.down, 'link.up': entry.linkCounters.up }
       if (entry.lastRa) report.lastRa = entry.lastRa
       if (entry.linkDown) report.linkDown = true

@@ -21,7 +21,9 @@ function table(rows: string[][], indent: string): string[] {
 }
 
 function formatInterface(report: InterfaceReport): string[] {
-  const lines = [`${report.interface}: ${report.state}${report.linkDown ? ' (link down by ifdown)' : ''}  profile ${report.profile}  on-ra ${report.onRa}`]
+  const link = report.linkDown ? ' (link down by ifdown)' : report.link === 'down' ? ' (link down)' : ''
+  const lines = [`${report.interface}: ${report.state}${link}  profile ${report.profile}  on-ra ${report.onRa}`]
+  if (report.linkChangedAt) lines.push(`  link ${report.link} since ${report.linkChangedAt}`)
   if (report.serverDuid) lines.push(`  server DUID ${report.serverDuid}`)
   if (report.leases.length > 0) {
     const rows = [['IA', 'IAID', 'T1', 'T2', 'ADDRESS/PREFIX', 'PREFERRED LEFT', 'VALID LEFT']]

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { resolveSettings } from '../../../src/daemon/config.js'
 import { Daemon, type LinkFeed } from '../../../src/daemon/daemon.js'
+import { formatStatus } from '../../../src/daemon/status-format.js'
 import type { LinkChange } from '../../../src/system/link-watch.js'
 import { fakePorts } from '../daemon/fakes.js'
 
@@ -67,12 +68,23 @@ t.test('carrier lost and back: the client gets ifdown then ifup, one log line an
   const { ports, feed, daemon } = setup(t)
   await daemon.start()
   const [eth0, eth1] = ports.clients
+  t.equal(daemon.status().interfaces[0]!.link, 'up')
+  t.notOk(daemon.status().interfaces[0]!.linkChangedAt, 'no change yet')
   feed.set('eth0', false)
   await tick()
   t.same(linkCalls(eth0!.calls), ['ifdown'])
+  const down = daemon.status()
+  t.equal(down.interfaces[0]!.link, 'down', 'status shows the carrier loss')
+  t.match(down.interfaces[0]!.linkChangedAt, /^\d{4}-\d\d-\d\dT/, 'and when it happened')
+  t.equal(down.interfaces[1]!.link, 'up')
+  const text = formatStatus(down)
+  t.match(text, /^eth0: \S+ \(link down\)  profile/m, 'ctl status names the down link on its first line')
+  t.match(text, /^  link down since \d{4}-/m)
   feed.set('eth0', true)
   await tick()
   t.same(linkCalls(eth0!.calls), ['ifdown', 'ifup'])
+  t.equal(daemon.status().interfaces[0]!.link, 'up')
+  t.notMatch(formatStatus(daemon.status()), /\(link down/, 'not after the link is back')
   t.same(linkCalls(eth1!.calls), [], 'eth1 untouched')
   t.same(linkLog(ports.logLines), [
     'eth0: link down (operstate LOWERLAYERDOWN, flags UP)',
@@ -108,6 +120,7 @@ t.test('ctl ifdown / ifup with the watch: the link is set, the client hears it o
   t.same(linkCalls(eth0.calls), ['ifdown'], 'one ifdown: the verb waited for the watch instead of telling the client too')
   t.same(down, { ok: true, verb: 'ifdown', results: [{ interface: 'eth0', state: 'idle' }] })
   t.equal(daemon.status().interfaces[0]!.linkDown, true, 'status shows the ifdown')
+  t.match(formatStatus(daemon.status()), /^eth0: \S+ \(link down by ifdown\)/m)
   await daemon.handleRequest({ argv: ['ifup', 'eth0'] })
   t.same(ports.links, ['eth0 down', 'eth0 up'])
   t.same(linkCalls(eth0.calls), ['ifdown', 'ifup'], 'one ifup, so one Confirm')
