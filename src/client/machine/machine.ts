@@ -19,12 +19,12 @@ import {
   INFINITE_LIFETIME, canonicalAddress, duidToHex, earliestValidEnd, effectiveTimers, entryLabel, fromStoredLease,
   latestValidEnd, lifetimeEnd, secondsLeft, toStoredLease, validEnd, type Lease, type LeaseEntry, type LeaseIa, type Stateless,
 } from './lease.js'
-import { buildMessage, type IaInMessage, type MessageSettings, type OutgoingType } from './messages.js'
+import { buildMessage, type IaInMessage, type MessageContent, type MessageSettings, type OutgoingType } from './messages.js'
 import {
   ALL_DHCP_RELAY_AGENTS_AND_SERVERS, type ClientEffects, type ClientEvent, type ClientTransport, type Destination,
   type HookNotice, type IaSummary, type ReceivedFrom,
 } from './ports.js'
-import { isRkap, reconfigureKeyFrom, verifyReconfigure } from './rkap.js'
+import { isRkap, reconfigureKeyFrom, takeReconfigureKey, verifyReconfigure } from './rkap.js'
 
 export type OnRaMode = 'auto' | 'solicit' | 'ignore'
 export const ON_RA_MODES: readonly OnRaMode[] = ['auto', 'solicit', 'ignore']
@@ -86,7 +86,7 @@ interface Exchange {
   xid: number
   rtx: Retransmission
   /** IAs and server for the message; re-read at each transmission. */
-  content: () => { serverDuid?: Duid; ias: IaInMessage[] }
+  content: () => MessageContent
   /** Unicast allowed for this exchange (Server Unicast received, no UseMulticast since). */
   unicast?: string
   /** Request: the server chosen. */
@@ -97,6 +97,16 @@ interface Exchange {
   declined?: Map<number, string[]>
   /** Release: resolves the `release()` promise. */
   done?: () => void
+}
+
+/** The Reconfigure an exchange answers: its server, and the options its ORO asked for. */
+interface ReconfigureAnswer {
+  serverDuid: Duid
+  optionCodes: number[]
+}
+
+function optionsAskedFor(answering: ReconfigureAnswer | undefined): { requestedOptions?: number[] } {
+  return answering && answering.optionCodes.length > 0 ? { requestedOptions: answering.optionCodes } : {}
 }
 
 interface Advertised {
@@ -429,10 +439,13 @@ export class ClientMachine implements ClientControl {
       // cost that lease its Renew and Rebind: T1 and T2 take over from it (RFC 8415 18.2.4, 18.2.5).
       case 'renew':
         if (state === 'bound' || (state === 'soliciting' && this.lease)) return this.beginRenew('T1')
+        // Likewise an Information-request a Reconfigure started while bound (it never gives up).
+        if (state === 'information-requesting' && this.exchange?.returnToBound && this.lease) return this.beginRenew('T1')
         return
       case 'rebind':
         if (state === 'bound' || state === 'renewing') return this.beginRebind('T2')
         if ((state === 'soliciting' || state === 'requesting') && this.lease) return this.beginRebind('T2')
+        if (state === 'information-requesting' && this.exchange?.returnToBound && this.lease) return this.beginRebind('T2')
         return
       case 'expiry':
         return this.expireEntries()
@@ -598,24 +611,24 @@ export class ClientMachine implements ClientControl {
     this.beginExchange('request', 'NoBinding', { content: () => ({ serverDuid, ias }), server: { duid: serverDuid, address } })
   }
 
-  private beginRenew(why: string): void {
+  private beginRenew(why: string, answering?: ReconfigureAnswer): void {
     const lease = this.lease
     if (!lease) return this.beginSolicit(why)
     const mrdMs = this.earliest(ia => ia.rebindAt) - this.clock.now()
-    if (!(mrdMs > 0)) return this.beginRebind(why)
+    if (!(mrdMs > 0)) return this.beginRebind(why, answering)
     this.beginExchange('renew', why, {
-      content: () => ({ serverDuid: lease.serverDuid, ias: this.renewalIas() }),
+      content: () => ({ serverDuid: lease.serverDuid, ias: this.renewalIas(), ...optionsAskedFor(answering) }),
       ...(lease.serverUnicast !== undefined ? { unicast: lease.serverUnicast } : {}),
     }, { mrdMs })
   }
 
-  private beginRebind(why: string): void {
+  private beginRebind(why: string, answering?: ReconfigureAnswer): void {
     const lease = this.lease
     if (!lease) return this.beginSolicit(why)
     const mrdMs = latestValidEnd(lease) - this.clock.now()
     if (!(mrdMs > 0)) return this.expireEntries(true)
     this.disarm('renew')
-    this.beginExchange('rebind', why, { content: () => ({ ias: this.renewalIas() }) }, { mrdMs })
+    this.beginExchange('rebind', why, { content: () => ({ ias: this.renewalIas(), ...optionsAskedFor(answering) }) }, { mrdMs })
   }
 
   private beginConfirm(why: string): void {
@@ -628,15 +641,16 @@ export class ClientMachine implements ClientControl {
     this.beginExchange('confirm', why, { content: () => ({ ias: lease.ias.filter(ia => ia.kind === 'ia-na').map(ia => iaInMessage(ia)) }) })
   }
 
-  /** `reconfiguredBy`: the Server Identifier of the Reconfigure this Information-request answers. */
-  private beginInformationRequest(why: string, returnToBound = false, reconfiguredBy?: Duid): void {
+  private beginInformationRequest(why: string, returnToBound = false, answering?: ReconfigureAnswer): void {
     const first = !this.firstInformationRequestSent
     this.firstInformationRequestSent = true
     this.disarm('refresh')
     const maxDelayMs = first ? (this.options.informationRequestMaxDelayMs ?? this.profile.INF_MAX_DELAY * S) : 0
     // RFC 8415 section 18.2.6: when responding to a Reconfigure, the client MUST include a Server
     // Identifier option with the identifier from that Reconfigure; otherwise none.
-    const content = reconfiguredBy ? () => ({ ias: [], serverDuid: reconfiguredBy }) : () => ({ ias: [] })
+    const content = answering
+      ? () => ({ ias: [], serverDuid: answering.serverDuid, ...optionsAskedFor(answering) })
+      : () => ({ ias: [] })
     this.beginExchange('information-request', why, { content, ...(returnToBound ? { returnToBound } : {}) }, { maxDelayMs })
   }
 
@@ -708,7 +722,7 @@ export class ClientMachine implements ClientControl {
     else delete lease.serverUnicast
     this.takeConfiguration(lease, message)
     const key = reconfigureKeyFrom(findOption(message.options, 'authentication'))
-    if (key) { lease.reconfigureKey = key.key; lease.lastReplayDetection = key.replayDetection }
+    if (key) takeReconfigureKey(lease, key)
 
     const wanted = new Set(this.configuredIas().map(ia => `${ia.kind}:${ia.iaid}`))
     const updated = new Set<string>()
@@ -817,7 +831,14 @@ export class ClientMachine implements ClientControl {
     const refreshSeconds = refresh === undefined ? this.profile.IRT_DEFAULT : refresh === INFINITE_LIFETIME ? INFINITE_LIFETIME : Math.max(refresh, this.profile.IRT_MINIMUM)
     const stateless: Stateless = { dnsServers: [], domainSearch: [], ntpServers: [], refreshSeconds, serverDuid }
     this.takeConfiguration(stateless, message)
-    if (key) { stateless.reconfigureKey = key.key; stateless.lastReplayDetection = key.replayDetection }
+    // A Reply without a key keeps the one this server gave before (RFC 8415 section 20.4.1: a
+    // server picks the key once and need not repeat it); another server's key is of no use here.
+    const previous = this.stateless
+    if (previous?.reconfigureKey && previous.serverDuid && duidEquals(previous.serverDuid, serverDuid)) {
+      stateless.reconfigureKey = previous.reconfigureKey
+      if (previous.lastReplayDetection !== undefined) stateless.lastReplayDetection = previous.lastReplayDetection
+    }
+    if (key) takeReconfigureKey(stateless, key)
     this.stateless = stateless
     this.effect('applyDns', e => e.applyDns(this.dnsOf(stateless)))
     this.hook({ reason: 'INFORM6' })
@@ -852,9 +873,11 @@ export class ClientMachine implements ClientControl {
     }
     this.count('received.reconfigure')
     this.emit({ kind: 'received', interface: this.interfaceName, type: 'reconfigure', xid: message.transactionId, ias: iaSummaries(message.options), source: from.source, accepted: true })
-    if (requested === MessageType.renew) return this.beginRenew('Reconfigure')
-    if (requested === MessageType.rebind) return this.beginRebind('Reconfigure')
-    return this.beginInformationRequest('Reconfigure', this.currentState === 'bound', serverId.duid)
+    // RFC 8415 section 21.7: an ORO in a Reconfigure names options to ask for in the answer.
+    const answering: ReconfigureAnswer = { serverDuid: serverId.duid, optionCodes: findOption(message.options, 'oro')?.codes ?? [] }
+    if (requested === MessageType.renew) return this.beginRenew('Reconfigure', answering)
+    if (requested === MessageType.rebind) return this.beginRebind('Reconfigure', answering)
+    return this.beginInformationRequest('Reconfigure', this.currentState === 'bound', answering)
   }
 
   private useMulticast(ex: Exchange): void {

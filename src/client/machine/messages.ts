@@ -30,6 +30,8 @@ export interface MessageSettings {
 export interface MessageContent {
   serverDuid?: Duid
   ias: IaInMessage[]
+  /** Option codes to ask for on top of our own (a Reconfigure's ORO, RFC 8415 section 21.7). */
+  requestedOptions?: number[]
 }
 
 /** The client messages this machine sends. */
@@ -90,6 +92,7 @@ export function buildMessage(type: OutgoingType, transactionId: number, elapsedC
     options.push({ kind: 'server-id', duid: content.serverDuid })
   }
   const oro = requestedOptions(type, settings)
+  if (withOro.has(type)) for (const code of content.requestedOptions ?? []) if (!oro.includes(code)) oro.push(code)
   if (oro.length > 0) options.push({ kind: 'oro', codes: oro })
   options.push({ kind: 'elapsed-time', hundredths: elapsedCentiseconds })
   if (type === 'solicit' && settings.rapidCommit) options.push({ kind: 'rapid-commit' })

@@ -18,6 +18,26 @@ export function reconfigureKeyFrom(auth: AuthenticationOption | undefined): { ke
   return { key: Uint8Array.from(auth.info.value), replayDetection: auth.replayDetection }
 }
 
+/** Where a reconfigure key is kept: the lease, or the stateless configuration. */
+export interface ReconfigureKeyHolder {
+  reconfigureKey?: Uint8Array
+  lastReplayDetection?: bigint
+}
+
+/**
+ * Takes the key a Reply carries. The replay baseline only rises while the key stays the same
+ * (RFC 8415 section 20.3: a Reply with an older counter must not reopen the door to a captured
+ * Reconfigure); a new key starts from its own Reply's counter, since nothing signed with the old
+ * key verifies any more.
+ */
+export function takeReconfigureKey(holder: ReconfigureKeyHolder, key: { key: Uint8Array; replayDetection: bigint }): void {
+  const sameKey = holder.reconfigureKey !== undefined && Buffer.compare(holder.reconfigureKey, key.key) === 0
+  if (!sameKey || holder.lastReplayDetection === undefined || key.replayDetection > holder.lastReplayDetection) {
+    holder.lastReplayDetection = key.replayDetection
+  }
+  holder.reconfigureKey = key.key
+}
+
 export function isRkap(auth: AuthenticationOption): boolean {
   return auth.protocol === AuthProtocol.reconfigureKey && auth.algorithm === AuthAlgorithm.hmacMd5 && auth.rdm === ReplayDetectionMethod.monotonicCounter
 }

@@ -192,3 +192,72 @@ t.test('informed (stateless): a Reconfigure leads to an Information-request nami
   t.ok(findOption(answering.message.options, 'reconfigure-accept'))
   t.equal(b.counter('received.reconfigure'), 1)
 })
+
+t.test('T1 and T2 take over from an unanswered Information-request a Reconfigure started while bound', async t => {
+  const b = boundWithKey()
+  b.deliver(reconfigure({ msgType: 11, replay: 51n }))
+  t.equal(b.machine.state, 'information-requesting')
+  b.clock.advance(1000_000) // T1 of the harness's lease; no server answers the Information-request
+  t.equal(b.machine.state, 'renewing', 'T1 still Renews')
+  t.equal(b.sentOf('renew').length, 1)
+  b.clock.advance(600_000)
+  t.equal(b.machine.state, 'rebinding', 'and T2 still Rebinds')
+})
+
+t.test('a Reply with the same key and an older counter does not lower the replay baseline; a new key starts its own', async t => {
+  const b = boundWithKey(50n)
+  b.deliver(reconfigure({ replay: 80n }))
+  t.equal(b.machine.state, 'renewing')
+  b.deliver(leaseReply(b.sentOf('renew')[0]!.message, [keyOption(10n)]))
+  t.equal(b.machine.state, 'bound')
+  t.equal(b.savedLease()?.reconfigureReplayDetection, '80', 'the same key at counter 10 leaves the baseline at 80')
+  b.deliver(reconfigure({ replay: 80n }))
+  t.equal(b.counter('dropped.reconfigure-replayed'), 1, 'the captured Reconfigure stays refused')
+
+  const newKey = Uint8Array.from(KEY).reverse()
+  b.clock.advance(1000_000)
+  b.deliver(leaseReply(b.sentOf('renew')[1]!.message, [{ ...keyOption(5n), info: { format: 'rkap', type: 1, value: newKey } }]))
+  t.equal(b.savedLease()?.reconfigureReplayDetection, '5', 'a new key brings its own counter')
+  t.equal(b.savedLease()?.reconfigureKey, Buffer.from(newKey).toString('hex'))
+})
+
+t.test('informed: the key survives a Reply without one, so a second Reconfigure is still accepted', async t => {
+  const b = bench({ random: new ScriptedRandom([0.5]), reconfigureAccept: true, informationRequestMaxDelayMs: 0 })
+  b.machine.onRa({ managed: false, other: true, replayed: false })
+  b.deliver(answer('reply', b.sentOf('information-request')[0]!.message, { options: [keyOption(10n)] }))
+  b.deliver(reconfigure({ msgType: 11, replay: 11n }))
+  b.deliver(answer('reply', b.sentOf('information-request')[1]!.message, { options: [] }))
+  t.equal(b.machine.state, 'informed')
+  b.deliver(reconfigure({ msgType: 11, replay: 12n }))
+  t.equal(b.machine.state, 'information-requesting', 'accepted: the key was kept')
+  t.equal(b.counter('received.reconfigure'), 2)
+  b.deliver(reconfigure({ msgType: 11, replay: 11n }))
+  t.equal(b.counter('dropped.reconfigure-busy') + b.counter('dropped.reconfigure-replayed'), 1)
+})
+
+t.test("the Reconfigure's ORO is added to the answering message's ORO (RFC 8415 section 21.7)", async t => {
+  const b = boundWithKey()
+  const withOro = (msgType: number, replay: bigint): Uint8Array => {
+    const options: Option[] = [
+      { kind: 'client-id', duid: CLIENT_DUID }, { kind: 'server-id', duid: SERVER_DUID },
+      { kind: 'reconfigure-message', msgType }, { kind: 'oro', codes: [31, 56] },
+      { kind: 'authentication', protocol: 3, algorithm: 1, rdm: 0, replayDetection: replay, info: { format: 'rkap', type: 2, value: new Uint8Array(16) } },
+    ]
+    const bytes = encodeMessage({ type: 'reconfigure', transactionId: 0, options })
+    bytes.set(createHmac('md5', KEY).update(bytes).digest(), bytes.length - 16)
+    return bytes
+  }
+  b.deliver(withOro(5, 51n))
+  const renewOro = findOption(b.sentOf('renew')[0]!.message.options, 'oro')?.codes ?? []
+  t.ok(renewOro.includes(31) && renewOro.includes(56), `Renew ORO ${renewOro.join(',')} has 31 and 56`)
+  t.equal(renewOro.filter(c => c === 56).length, 1, 'no code twice')
+  b.deliver(leaseReply(b.sentOf('renew')[0]!.message))
+  b.clock.advance(1000_000)
+  const t1Oro = findOption(b.sentOf('renew')[1]!.message.options, 'oro')?.codes ?? []
+  t.notOk(t1Oro.includes(31), 'a later Renew at T1 asks for our own options only')
+  b.deliver(leaseReply(b.sentOf('renew')[1]!.message))
+  b.deliver(withOro(11, 52n))
+  b.clock.advance(1000)
+  const inf = b.sentOf('information-request')[0]!
+  t.ok(findOption(inf.message.options, 'oro')?.codes.includes(31), 'Information-request too')
+})
