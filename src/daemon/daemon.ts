@@ -257,6 +257,7 @@ export class Daemon {
     if (!this.linkWatching) {
       if (up) entry.client.control.ifup()
       else entry.client.control.ifdown()
+      if (entry.clientLinkUp !== up) entry.linkChangedAt = this.now()
       entry.clientLinkUp = up
       return
     }

@@ -34,7 +34,7 @@ export interface InterfaceReport extends ClientStatus {
   linkDown?: boolean
   /** The link as the client was last told: down from carrier loss (link watch) or ifdown until it is usable again. */
   link: 'up' | 'down'
-  /** When the link last changed (ISO 8601); absent while it has not changed since the daemon started. */
+  /** When the link last changed, or was found down at start (ISO 8601); absent otherwise. */
   linkChangedAt?: string
   /** --pd-downstream: the /64 assigned from the delegated prefix. */
   downstream?: DownstreamStatus

@@ -167,8 +167,10 @@ t.test('a link watch that cannot start: logged, and the verbs tell the client di
   t.ok(feed.closed)
   feed.followsSetLink = false
   await daemon.handleRequest({ argv: ['ifdown', 'eth0'] })
+  t.match(daemon.status().interfaces[0], { link: 'down', linkChangedAt: /^\d{4}-/ }, 'status shows the verb\'s change without the watch too')
   await daemon.handleRequest({ argv: ['ifup', 'eth0'] })
   t.same(linkCalls(ports.clients[0]!.calls), ['ifdown', 'ifup'])
+  t.equal(daemon.status().interfaces[0]!.link, 'up')
 })
 
 t.test('stopping closes the link feed; changes after the stop are ignored', async t => {
