@@ -9,7 +9,7 @@ import type { Duid, Option } from '../../../../src/dhcpv6/model.js'
 import { CLIENT_DUID, OTHER_SERVER_DUID, SERVER_DUID, addr, answer, bench, bind, leaseReply, type Bench } from './harness.js'
 
 const KEY = Uint8Array.from(Array.from({ length: 16 }, (_, i) => 0x10 + i))
-const keyOption = (replay: bigint): Option => ({ kind: 'authentication', protocol: 3, algorithm: 1, rdm: 0, replayDetection: replay, info: { format: 'rkap', type: 1, value: KEY } })
+const keyOption = (replay: bigint, key: Uint8Array = KEY): Option => ({ kind: 'authentication', protocol: 3, algorithm: 1, rdm: 0, replayDetection: replay, info: { format: 'rkap', type: 1, value: key } })
 
 interface ReconfigureSpec {
   msgType?: number
@@ -216,7 +216,7 @@ t.test('a Reply with the same key and an older counter does not lower the replay
 
   const newKey = Uint8Array.from(KEY).reverse()
   b.clock.advance(1000_000)
-  b.deliver(leaseReply(b.sentOf('renew')[1]!.message, [{ ...keyOption(5n), info: { format: 'rkap', type: 1, value: newKey } }]))
+  b.deliver(leaseReply(b.sentOf('renew')[1]!.message, [keyOption(5n, newKey)]))
   t.equal(b.savedLease()?.reconfigureReplayDetection, '5', 'a new key brings its own counter')
   t.equal(b.savedLease()?.reconfigureKey, Buffer.from(newKey).toString('hex'))
 })
