@@ -22,7 +22,7 @@ import sys
 import time
 
 SOLICIT, ADVERTISE, REQUEST, RENEW, REBIND, REPLY, RECONFIGURE, INFORMATION_REQUEST = 1, 2, 3, 5, 6, 7, 10, 11
-OPT_CLIENTID, OPT_SERVERID, OPT_IA_NA, OPT_IAADDR, OPT_AUTH = 1, 2, 3, 5, 11
+OPT_CLIENTID, OPT_SERVERID, OPT_IA_NA, OPT_IAADDR, OPT_ORO, OPT_AUTH = 1, 2, 3, 5, 6, 11
 OPT_RECONF_MSG, OPT_RECONF_ACCEPT, OPT_DNS_SERVERS = 19, 20, 23
 # RFC 8415 section 20.4: protocol 3 (RKAP), algorithm 1 (HMAC-MD5), RDM 0 (monotonic counter).
 RKAP, HMAC_MD5, MONOTONIC = 3, 1, 0
@@ -64,9 +64,12 @@ def rkap(rd, info_type, value):
     return opt(OPT_AUTH, bytes([RKAP, HMAC_MD5, MONOTONIC]) + rd.to_bytes(8, 'big') + bytes([info_type]) + value)
 
 
-def reconfigure(client_id, requested, rd=None, key=None):
-    """A Reconfigure (transaction id 0, RFC 8415 section 18.3.11), signed with key when rd is given."""
+def reconfigure(client_id, requested, rd=None, key=None, oro=()):
+    """A Reconfigure (transaction id 0, RFC 8415 section 18.3.11), signed with key when rd is given;
+    oro: option codes the client is to ask for in its answer (RFC 8415 section 21.7)."""
     options = [opt(OPT_SERVERID, SERVER_DUID), opt(OPT_CLIENTID, client_id), opt(OPT_RECONF_MSG, bytes([requested]))]
+    if oro:
+        options.append(opt(OPT_ORO, b''.join(struct.pack('!H', code) for code in oro)))
     if rd is None:
         return message(RECONFIGURE, 0, options)
     # The HMAC covers the whole message with its own 16-byte field zeroed; the option goes last,
@@ -102,7 +105,8 @@ class Server:
             reconfigureAccept=OPT_RECONF_ACCEPT in options,
             serverId=options[OPT_SERVERID][0].hex() if OPT_SERVERID in options else None,
             clientId=client_id.hex() if client_id else None,
-            iaNa=[ia.hex() for ia in options.get(OPT_IA_NA, [])])
+            iaNa=[ia.hex() for ia in options.get(OPT_IA_NA, [])],
+            oro=[code for value in options.get(OPT_ORO, []) for (code,) in struct.iter_unpack('!H', value[:len(value) // 2 * 2])])
         if client_id is None:
             return
         head = [opt(OPT_SERVERID, SERVER_DUID), opt(OPT_CLIENTID, client_id)]
@@ -114,7 +118,8 @@ class Server:
             reply = message(REPLY, xid, head + ias + [opt(OPT_RECONF_ACCEPT), rkap(1, RKAP_KEY, KEY)])
             self.client = (sender[0].split('%')[0], client_id)
         elif msg_type in (RENEW, REBIND):
-            reply = message(REPLY, xid, head + ias)
+            # Reconfigure Accept again: a Reply without it would tell the client to stop accepting.
+            reply = message(REPLY, xid, head + ias + [opt(OPT_RECONF_ACCEPT)])
         elif msg_type == INFORMATION_REQUEST:
             reply = message(REPLY, xid, head + [opt(OPT_DNS_SERVERS, socket.inet_pton(socket.AF_INET6, '2001:db8:7::53'))])
         else:
@@ -157,7 +162,7 @@ def main():
         ('bad-hmac', reconfigure(client_id, RENEW, rd=2, key=WRONG_KEY), None),
         ('renew', valid_renew, RENEW),
         ('replayed', valid_renew, None),
-        ('information-request', reconfigure(client_id, INFORMATION_REQUEST, rd=3, key=KEY), INFORMATION_REQUEST),
+        ('information-request', reconfigure(client_id, INFORMATION_REQUEST, rd=3, key=KEY, oro=(31, 56)), INFORMATION_REQUEST),
         ('rebind', reconfigure(client_id, REBIND, rd=4, key=KEY), REBIND),
     ]
     for case, data, expected in cases:
@@ -167,7 +172,7 @@ def main():
         else:
             answered = server.serve(answer_seconds, until=expected)
             log(event='answered' if answered else 'unanswered', case=case)
-            server.serve(0.5)
+            server.serve(1.0)  # the client takes the Reply and is Bound again before the next case
     log(event='done')
     server.serve(3600)
 

@@ -33,6 +33,7 @@ interface ServerEvent {
   serverId?: string | null
   clientId?: string | null
   iaNa?: string[]
+  oro?: number[]
 }
 
 const serverLog = (server: Daemon): ServerEvent[] =>
@@ -83,6 +84,8 @@ t.test('--reconfigure-accept: RKAP-signed Reconfigures lead to Renew, Informatio
   t.same(inform.map(e => e.msgType), [MessageType.InformationRequest], 'Reconfigure (Information-request) is answered by one Information-request')
   t.match(inform[0], { clientId, serverId: SERVER_DUID }, 'the Information-request carries our Client ID and the Reconfigure\'s Server ID (RFC 8415 section 18.2.6)')
   t.same(inform[0]?.iaNa, [], 'the Information-request carries no IA')
+  t.ok([31, 56].every(code => inform[0]?.oro?.includes(code)), `its ORO (${inform[0]?.oro?.join(',')}) adds the Reconfigure's 31 and 56 (RFC 8415 section 21.7)`)
+  t.notOk(renew[0]?.oro?.includes(31), 'the Renew, whose Reconfigure had no ORO, asks for our options only')
   const rebind = answersTo(events, 'rebind')
   t.same(rebind.map(e => e.msgType), [MessageType.Rebind], 'Reconfigure (Rebind) is answered by one Rebind')
   t.notOk(rebind[0]?.serverId, 'the Rebind names no server (RFC 8415 section 18.2.5)')
