@@ -152,9 +152,17 @@ async function createClient(context: ClientContext, clientDuid: Uint8Array, logg
       // DAD runs after the address is added; a duplicate leads to Decline (RFC 8415 section 18.2.8).
       void addresses.waitForDad(address.address, clock, { justApplied: true }).then(outcome => {
         if (outcome === 'dadfailed') machine?.onDadFailed(address.address)
+        // A Reconfigure may come to the leased address (RFC 8415 section 18.3.11); it can be
+        // bound only once DAD is over.
+        if (outcome === 'ok' && settings.reconfigureAccept) {
+          transport.listenOn(address.address).catch(err => log.warn({ err }, `cannot receive Reconfigure on ${address.address}: ${(err as Error).message}`))
+        }
       }, err => log.warn({ err }, `DAD watch of ${address.address} failed`))
     },
-    async removeAddress(address) { await addresses.remove(address) },
+    async removeAddress(address) {
+      await transport.stopListening(address)
+      await addresses.remove(address)
+    },
     async applyDns(dns) { await writeResolvFragment(settings.resolvConf, ifname, { nameservers: dns.servers, search: dns.search }) },
     async clearDns() { await removeResolvFragment(settings.resolvConf) },
     async saveLease(lease) { await leases.save(lease) },

@@ -8,6 +8,13 @@
 // whose link-local address carries another interface's zone (Node reports the sender's scope id
 // as "%IF") is dropped and counted. The namespace test checks both.
 //
+// A server may also send a Reconfigure to a leased global address (RFC 8415 section 18.3.11: "an
+// IPv6 unicast address of sufficient scope belonging to the DHCP client"), which the link-local
+// socket never sees: listenOn(address) adds a receive-only socket bound to that address and port
+// 546 while it is leased. Such a socket is not tied to IF (Linux delivers to a global address
+// whichever interface the datagram came in on), which is harmless for what arrives there: a
+// Reconfigure is only acted on with a valid RKAP HMAC from the lease's own server.
+//
 // Multicast to All_DHCP_Relay_Agents_and_Servers (ff02::1:2) leaves through IF
 // (setMulticastInterface and the destination's zone) with hop limit 1: it is link-scoped
 // (RFC 8415 section 7.1), so it can never be forwarded.
@@ -55,6 +62,15 @@ export interface DhcpTransport {
   close(): Promise<void>
 }
 
+/** A transport that can also receive on leased global addresses (for Reconfigure). */
+export interface LeasedAddressListener {
+  /** Also receives datagrams to `address` (port 546) until stopListening; rejects if it cannot bind. */
+  listenOn(address: string): Promise<void>
+  stopListening(address: string): Promise<void>
+  /** The addresses listened on besides the link-local one. */
+  listeningOn(): string[]
+}
+
 export interface UdpTransportOptions {
   ifname: string
   /** Client port to bind; 546 (tests may use another). */
@@ -75,18 +91,27 @@ export function linkLocalAddresses(ifname: string): string[] {
     .map(a => a.address.replace(/%.*$/, ''))
 }
 
-export class UdpTransport implements DhcpTransport {
+export class UdpTransport implements DhcpTransport, LeasedAddressListener {
   readonly counters: TransportCounters = { sent: 0, sendErrors: 0, received: 0, receiveErrors: 0, handlerErrors: 0, otherInterface: 0 }
   private handler: MessageHandler | undefined
   private closed = false
+  /** Receive-only sockets on leased global addresses, by address. */
+  private readonly leased = new Map<string, Socket>()
 
   private constructor(
     readonly ifname: string,
     readonly localAddress: string,
     private readonly socket: Socket,
+    private readonly clientPort: number,
     private readonly serverPort: number,
-    onError: ((error: Error) => void) | undefined,
+    private readonly onError: ((error: Error) => void) | undefined,
   ) {
+    this.receiveFrom(socket)
+  }
+
+  private receiveFrom(socket: Socket): void {
+    const onError = this.onError
+    const ifname = this.ifname
     socket.on('message', (data, rinfo) => {
       const [address = '', zone] = rinfo.address.split('%')
       if (zone !== undefined && zone !== ifname) {
@@ -126,7 +151,7 @@ export class UdpTransport implements DhcpTransport {
           socket.setMulticastInterface(`::%${ifname}`)
           socket.setMulticastTTL(1)
           socket.setMulticastLoopback(false)
-          return new UdpTransport(ifname, address, socket, serverPort, onError)
+          return new UdpTransport(ifname, address, socket, clientPort, serverPort, onError)
         } catch (err) {
           socket.close()
           const code = (err as NodeJS.ErrnoException).code
@@ -163,11 +188,54 @@ export class UdpTransport implements DhcpTransport {
     })
   }
 
+  async listenOn(address: string): Promise<void> {
+    if (this.closed) throw new Error(`transport on ${this.ifname} is closed`)
+    if (this.leased.has(address)) return
+    const socket = createSocket({ type: 'udp6', reuseAddr: false })
+    this.leased.set(address, socket)
+    try {
+      await bindSocket(socket, address, this.clientPort)
+    } catch (err) {
+      if (this.leased.get(address) === socket) this.leased.delete(address)
+      socket.close()
+      throw err
+    }
+    // stopListening or close while binding: that socket is already dropped from the map.
+    if (this.closed || this.leased.get(address) !== socket) {
+      socket.close()
+      return
+    }
+    this.receiveFrom(socket)
+  }
+
+  stopListening(address: string): Promise<void> {
+    const socket = this.leased.get(address)
+    if (!socket) return Promise.resolve()
+    this.leased.delete(address)
+    return closeSocket(socket)
+  }
+
+  listeningOn(): string[] {
+    return [...this.leased.keys()]
+  }
+
   close(): Promise<void> {
     if (this.closed) return Promise.resolve()
     this.closed = true
-    return new Promise(resolve => this.socket.close(() => resolve()))
+    const sockets = [this.socket, ...this.leased.values()]
+    this.leased.clear()
+    return Promise.all(sockets.map(closeSocket)).then(() => undefined)
   }
+}
+
+function closeSocket(socket: Socket): Promise<void> {
+  return new Promise(resolve => {
+    try {
+      socket.close(() => resolve())
+    } catch {
+      resolve() // never bound (ERR_SOCKET_DGRAM_NOT_RUNNING): nothing to close
+    }
+  })
 }
 
 function bindSocket(socket: Socket, address: string, port: number): Promise<void> {

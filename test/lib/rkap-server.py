@@ -141,9 +141,11 @@ class Server:
                 if self.answer(data, sender) == until and until is not None:
                     return True
 
-    def send_reconfigure(self, case, data):
-        self.sock.sendto(data, (self.client[0], 546, 0, self.ifindex))
-        log(event='reconfigure', case=case, bytes=data.hex())
+    def send_reconfigure(self, case, data, to_leased_address=False):
+        """To the client's link-local address, or to the address it leased (routed, no scope)."""
+        target = (socket.inet_ntop(socket.AF_INET6, self.address), 546, 0, 0) if to_leased_address else (self.client[0], 546, 0, self.ifindex)
+        self.sock.sendto(data, target)
+        log(event='reconfigure', case=case, to=target[0], bytes=data.hex())
 
 
 def main():
@@ -156,7 +158,7 @@ def main():
     server.serve(1.0)  # let the client apply its lease and settle in Bound
     client_id = server.client[1]
     valid_renew = reconfigure(client_id, RENEW, rd=2, key=KEY)
-    # (case, message, what the client must answer with, or None: it must drop it)
+    # (case, message, what the client must answer with, or None: it must drop it[, to the leased address])
     cases = [
         ('unauthenticated', reconfigure(client_id, RENEW), None),
         ('bad-hmac', reconfigure(client_id, RENEW, rd=2, key=WRONG_KEY), None),
@@ -164,9 +166,10 @@ def main():
         ('replayed', valid_renew, None),
         ('information-request', reconfigure(client_id, INFORMATION_REQUEST, rd=3, key=KEY, oro=(31, 56)), INFORMATION_REQUEST),
         ('rebind', reconfigure(client_id, REBIND, rd=4, key=KEY), REBIND),
+        ('renew-to-leased-address', reconfigure(client_id, RENEW, rd=5, key=KEY), RENEW, True),
     ]
-    for case, data, expected in cases:
-        server.send_reconfigure(case, data)
+    for case, data, expected, *to_leased in cases:
+        server.send_reconfigure(case, data, bool(to_leased and to_leased[0]))
         if expected is None:
             server.serve(1.5)
         else:

@@ -90,24 +90,27 @@ t.test('--reconfigure-accept: RKAP-signed Reconfigures lead to Renew, Informatio
   t.same(rebind.map(e => e.msgType), [MessageType.Rebind], 'Reconfigure (Rebind) is answered by one Rebind')
   t.notOk(rebind[0]?.serverId, 'the Rebind names no server (RFC 8415 section 18.2.5)')
   t.ok(rebind[0]?.iaNa?.some(ia => ia.includes(LEASED_HEX)), 'the Rebind asks to extend the leased address')
+  t.same(answersTo(events, 'renew-to-leased-address').map(e => e.msgType), [MessageType.Renew],
+    'a Reconfigure sent to the leased global address (RFC 8415 section 18.3.11) is answered too')
 
   await waitFor('the state bound after the last exchange', () => lab.status().state === 'bound', 10_000)
   const counters = lab.status().counters
   t.match(counters, {
-    'received.reconfigure': 3,
+    'received.reconfigure': 4,
     'dropped.reconfigure-unauthenticated': 1,
     'dropped.reconfigure-bad-hmac': 1,
     'dropped.reconfigure-replayed': 1,
-  }, 'each drop counted under its reason; three accepted')
+  }, 'each drop counted under its reason; four accepted')
   t.same((await lab.leasedAddresses()).map(a => a.local), [`${PREFIX64}200`], 'the leased address stays on eth0')
   const stored = JSON.parse(readFileSync(join(lab.stateDir, `${lab.ifname}.lease.json`), 'utf8')) as { data: Record<string, unknown> }
-  t.match(stored.data, { reconfigureKey: '00112233445566778899aabbccddeeff', reconfigureReplayDetection: '4' }, 'the key and the last accepted replay counter are saved with the lease')
+  t.match(stored.data, { reconfigureKey: '00112233445566778899aabbccddeeff', reconfigureReplayDetection: '5' }, 'the key and the last accepted replay counter are saved with the lease')
 
   // tshark (not our decoder) reads the same exchange off the client's wire.
   const packets = await lab.packets()
   const reconfigures = packets.filter(p => !p.fromClient && p.msgType === MessageType.Reconfigure)
-  t.equal(reconfigures.length, 6, 'the six Reconfigures reached eth0')
-  t.ok(reconfigures.every(p => p.dst.startsWith('fe80:')), 'sent to the client\'s link-local address')
+  t.equal(reconfigures.length, 7, 'the seven Reconfigures reached eth0')
+  t.same(reconfigures.map(p => p.dst.startsWith('fe80:') ? 'link-local' : p.dst), [...Array(6).fill('link-local'), `${PREFIX64}200`],
+    'six to the client\'s link-local address, the last to its leased address')
   const tsharkRequest = packets.find(p => p.fromClient && p.msgType === MessageType.Request)
   t.ok(tsharkRequest?.optionCodes.includes(OPTION_RECONFIGURE_ACCEPT), 'tshark sees option 20 in the Request')
 })
@@ -125,6 +128,6 @@ t.test('without --reconfigure-accept: no Reconfigure Accept is sent and every Re
   const fromClient = events.filter(e => e.event === 'received')
   t.same(fromClient.map(e => e.msgType), [MessageType.Solicit, MessageType.Request], 'only Solicit and Request: no Reconfigure was answered')
   t.ok(fromClient.every(e => e.reconfigureAccept === false), 'no Reconfigure Accept option')
-  t.match(lab.status().counters, { 'dropped.reconfigure-not-accepted': 6 }, 'all six dropped as not accepted')
+  t.match(lab.status().counters, { 'dropped.reconfigure-not-accepted': 6 }, 'the six to the link-local address dropped as not accepted (nothing listens on the leased address)')
   t.notOk(lab.status().counters['received.reconfigure'], 'none accepted')
 })

@@ -25,10 +25,16 @@ async function clientRole(): Promise<void> {
     emit({ ev: 'ready', if: ifname, local: transport.localAddress })
   }
   for await (const text of createInterface({ input: process.stdin })) {
-    const cmd = JSON.parse(text) as { cmd: string; if: string; to?: string; data?: string }
+    const cmd = JSON.parse(text) as { cmd: string; if: string; to?: string; data?: string; address?: string }
     const transport = transports.get(cmd.if)
     if (!transport) throw new Error(`no transport on ${cmd.if}`)
-    if (cmd.cmd === 'send') {
+    if (cmd.cmd === 'listen') {
+      await transport.listenOn(cmd.address ?? '')
+      emit({ ev: 'listening', if: cmd.if, on: transport.listeningOn() })
+    } else if (cmd.cmd === 'unlisten') {
+      await transport.stopListening(cmd.address ?? '')
+      emit({ ev: 'unlistened', if: cmd.if, on: transport.listeningOn() })
+    } else if (cmd.cmd === 'send') {
       const to: TransportDestination = cmd.to === 'all-servers' ? 'all-servers' : { unicast: cmd.to ?? '' }
       await transport.send(Buffer.from(cmd.data ?? ''), to)
       emit({ ev: 'sent', if: cmd.if })
@@ -150,6 +156,40 @@ async function tests(): Promise<void> {
     cli.send({ cmd: 'counters', if: 'c0' })
     const counters = await cli.wait(l => l.ev === 'counters')
     t.same(counters?.counters, { sent: 2, sendErrors: 0, received: 1, receiveErrors: 0, handlerErrors: 0, otherInterface: 0 })
+    await lab.cleanup()
+  })
+
+  t.test('listenOn: a datagram to a leased global address reaches the transport until stopListening', async t => {
+    if (!need(t, { root: true, commands: ['ip'] })) return
+    const lab = new NetnsLab(t)
+    const client = await lab.addNamespace('c')
+    const server = await lab.addNamespace('s')
+    await lab.link(client, 'c0', server, 's0')
+    const serverLL = await lab.waitForLinkLocal(server, 's0')
+    await lab.waitForLinkLocal(client, 'c0')
+    const leased = '2001:db8:46::200'
+    await client.run(['ip', '-6', 'addr', 'add', `${leased}/128`, 'dev', 'c0', 'nodad'])
+    await server.run(['ip', '-6', 'route', 'add', `${leased}/128`, 'dev', 's0'])
+    const srv = new Child(server, 'server', { RA6DHCP_IFS: 's0', RA6DHCP_LL: serverLL })
+    const cli = new Child(client, 'client', { RA6DHCP_IFS: 'c0' })
+    t.ok(await srv.wait(l => l.ev === 'ready'))
+    t.ok(await cli.wait(l => l.ev === 'ready'))
+
+    srv.send({ to: leased, port: 546, data: 'before-listen' })
+    t.ok(await srv.wait(l => l.ev === 'sent'), 'sent before anything listens on it')
+    await new Promise(r => setTimeout(r, 200))
+    cli.send({ cmd: 'listen', if: 'c0', address: leased })
+    t.same(await cli.wait(l => l.ev === 'listening'), { ev: 'listening', if: 'c0', on: [leased] })
+    cli.send({ cmd: 'listen', if: 'c0', address: leased })
+    t.ok(await cli.wait(l => l.ev === 'listening' && cli.seen(m => m.ev === 'listening').length === 2), 'a second listenOn is a no-op')
+    srv.send({ to: leased, port: 546, data: 'reconfigure-1' })
+    t.same(await cli.wait(l => l.ev === 'msg' && l.data === 'reconfigure-1'), { ev: 'msg', if: 'c0', from: serverLL, port: 547, data: 'reconfigure-1' },
+      'delivered to the c0 transport\'s handler')
+    cli.send({ cmd: 'unlisten', if: 'c0', address: leased })
+    t.same(await cli.wait(l => l.ev === 'unlistened'), { ev: 'unlistened', if: 'c0', on: [] })
+    srv.send({ to: leased, port: 546, data: 'after-unlisten' })
+    await new Promise(r => setTimeout(r, 500))
+    t.same(cli.seen(l => l.ev === 'msg').map(l => l.data), ['reconfigure-1'], 'nothing before listenOn or after stopListening')
     await lab.cleanup()
   })
 }
