@@ -48,23 +48,26 @@ function answersTo(events: ServerEvent[], name: string): ServerEvent[] {
   return (end < 0 ? rest : rest.slice(0, end)).filter(e => e.event === 'received')
 }
 
-async function startServer(t: Pick<Test, 'teardown' | 'passing' | 'comment'>, lab: ClientLab, answerSeconds: number): Promise<Daemon> {
+/**
+ * The lab with the scripted server and the daemon (with `daemonFlags`); resolves once the server
+ * has run all its cases, with the lab and the server's log.
+ */
+async function runCases(t: Pick<Test, 'teardown' | 'passing' | 'comment'>, daemonFlags: string[], answerSeconds: number): Promise<{ lab: ClientLab; events: ServerEvent[] }> {
+  const lab = await ClientLab.create(t, { prefix64: PREFIX64, noServer: true })
   const server = lab.net.router.spawn('rkap-server', ['/usr/bin/python3', '-u', RKAP_SERVER, lab.net.routerIf, PREFIX64, String(answerSeconds)])
   t.teardown(() => { if (!t.passing()) t.comment(`rkap-server log:\n${readLog(server)}`) })
   await waitFor('the scripted server to listen', () => serverLog(server).some(e => e.event === 'listening'), 10_000, 100)
-  return server
-}
-
-t.test('--reconfigure-accept: RKAP-signed Reconfigures lead to Renew, Information-request and Rebind; unauthenticated, wrongly signed and replayed ones are dropped and counted', async t => {
-  if (!need(t, NEEDS)) return
-  const lab = await ClientLab.create(t, { prefix64: PREFIX64, noServer: true })
-  const server = await startServer(t, lab, 10)
-  lab.startDaemon(['--sol-max-delay', '0', '--reconfigure-accept'])
+  lab.startDaemon(['--sol-max-delay', '0', ...daemonFlags])
   await waitFor('the scripted server to finish its cases', () => {
     lab.assertDaemonRunning()
     return serverLog(server).some(e => e.event === 'done')
   }, 60_000, 200)
-  const events = serverLog(server)
+  return { lab, events: serverLog(server) }
+}
+
+t.test('--reconfigure-accept: RKAP-signed Reconfigures lead to Renew, Information-request and Rebind; unauthenticated, wrongly signed and replayed ones are dropped and counted', async t => {
+  if (!need(t, NEEDS)) return
+  const { lab, events } = await runCases(t, ['--reconfigure-accept'], 10)
   const received = events.filter(e => e.event === 'received')
   const solicit = received.find(e => e.msgType === MessageType.Solicit)
   const request = received.find(e => e.msgType === MessageType.Request)
@@ -117,14 +120,7 @@ t.test('--reconfigure-accept: RKAP-signed Reconfigures lead to Renew, Informatio
 
 t.test('without --reconfigure-accept: no Reconfigure Accept is sent and every Reconfigure is dropped as not accepted', async t => {
   if (!need(t, NEEDS)) return
-  const lab = await ClientLab.create(t, { prefix64: PREFIX64, noServer: true })
-  const server = await startServer(t, lab, 1.5)
-  lab.startDaemon(['--sol-max-delay', '0'])
-  await waitFor('the scripted server to finish its cases', () => {
-    lab.assertDaemonRunning()
-    return serverLog(server).some(e => e.event === 'done')
-  }, 60_000, 200)
-  const events = serverLog(server)
+  const { lab, events } = await runCases(t, [], 1.5)
   const fromClient = events.filter(e => e.event === 'received')
   t.same(fromClient.map(e => e.msgType), [MessageType.Solicit, MessageType.Request], 'only Solicit and Request: no Reconfigure was answered')
   t.ok(fromClient.every(e => e.reconfigureAccept === false), 'no Reconfigure Accept option')
