@@ -860,6 +860,10 @@ export class ClientMachine implements ClientControl {
     const requested = findOption(message.options, 'reconfigure-message')?.msgType
     const allowed = this.currentState === 'bound' ? [MessageType.renew, MessageType.rebind, MessageType['information-request']] : [MessageType['information-request']]
     if (requested === undefined || !allowed.includes(requested as 5 | 6 | 11)) return drop('message-type')
+    // RFC 3315 section 15.11 (and RFC 8415 section 16.11): no IA options with Information-request.
+    if (requested === MessageType['information-request'] && message.options.some(o => o.kind === 'ia-na' || o.kind === 'ia-ta' || o.kind === 'ia-pd')) {
+      return drop('ia-with-information-request')
+    }
     const auth = findOption(message.options, 'authentication')
     if (!auth || !isRkap(auth) || auth.info.format !== 'rkap' || auth.info.type !== 2 || !keyHolder.reconfigureKey) return drop('unauthenticated')
     if (!verifyReconfigure(raw, keyHolder.reconfigureKey)) return drop('bad-hmac')

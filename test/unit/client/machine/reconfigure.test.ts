@@ -13,6 +13,7 @@ const keyOption = (replay: bigint, key: Uint8Array = KEY): Option => ({ kind: 'a
 
 interface ReconfigureSpec {
   msgType?: number
+  extra?: Option[]
   replay?: bigint
   server?: Duid
   client?: Duid
@@ -28,6 +29,7 @@ function reconfigure(spec: ReconfigureSpec = {}): Uint8Array {
     { kind: 'client-id', duid: spec.client ?? CLIENT_DUID },
     { kind: 'server-id', duid: spec.server ?? SERVER_DUID },
     { kind: 'reconfigure-message', msgType: spec.msgType ?? 5 },
+    ...(spec.extra ?? []),
   ]
   const auth = spec.auth ?? 'ok'
   if (auth !== 'none') {
@@ -106,6 +108,7 @@ t.test('invalid Reconfigures are dropped and counted', async t => {
     ['reconfigure-server-id', reconfigure({ server: OTHER_SERVER_DUID, replay: 51n })],
     ['reconfigure-client-id', reconfigure({ client: OTHER_SERVER_DUID, replay: 51n })],
     ['reconfigure-not-unicast', reconfigure({ replay: 51n }), true],
+    ['reconfigure-ia-with-information-request', reconfigure({ msgType: 11, replay: 51n, extra: [{ kind: 'ia-na', iaid: 1, t1: 0, t2: 0, options: [] }] })],
   ]
   for (const [, bytes, multicast] of cases) b.deliver(bytes, 'fe80::aa', multicast ?? false)
   t.equal(b.machine.state, 'bound', 'none was acted on')
