@@ -197,12 +197,13 @@ export class UdpTransport implements DhcpTransport, LeasedAddressListener {
       await bindSocket(socket, address, this.clientPort)
     } catch (err) {
       if (this.leased.get(address) === socket) this.leased.delete(address)
-      socket.close()
+      await closeSocket(socket)
       throw err
     }
-    // stopListening or close while binding: that socket is already dropped from the map.
+    // stopListening or close while binding: that socket is already dropped from the map (and
+    // closing it twice is harmless: closeSocket ignores a socket that is not running).
     if (this.closed || this.leased.get(address) !== socket) {
-      socket.close()
+      await closeSocket(socket)
       return
     }
     this.receiveFrom(socket)
@@ -233,7 +234,7 @@ function closeSocket(socket: Socket): Promise<void> {
     try {
       socket.close(() => resolve())
     } catch {
-      resolve() // never bound (ERR_SOCKET_DGRAM_NOT_RUNNING): nothing to close
+      resolve() // not running (never bound, or closed already): nothing to close
     }
   })
 }
