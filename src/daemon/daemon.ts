@@ -219,15 +219,21 @@ export class Daemon {
 
   /** Tells the client about its link only on a change, so a verb and the watch never both do (no second Confirm). */
   private setClientLink(entry: InterfaceEntry, up: boolean): void {
-    if (entry.clientLinkUp !== up) {
-      entry.clientLinkUp = up
-      entry.linkChangedAt = this.now()
+    if (this.recordClientLink(entry, up)) {
       if (up) entry.client.control.ifup()
       else entry.client.control.ifdown()
     }
     const waiting = entry.linkWaiters
     entry.linkWaiters = waiting.filter(w => w.up !== up)
     for (const w of waiting) if (w.up === up) w.resolve(true)
+  }
+
+  /** Records what the client now knows of its link, and when that changed; true if it did. */
+  private recordClientLink(entry: InterfaceEntry, up: boolean): boolean {
+    if (entry.clientLinkUp === up) return false
+    entry.clientLinkUp = up
+    entry.linkChangedAt = this.now()
+    return true
   }
 
   /** Resolves true once the client has been told `up` (at once if it already was), false after `ms`. */
@@ -257,8 +263,7 @@ export class Daemon {
     if (!this.linkWatching) {
       if (up) entry.client.control.ifup()
       else entry.client.control.ifdown()
-      if (entry.clientLinkUp !== up) entry.linkChangedAt = this.now()
-      entry.clientLinkUp = up
+      this.recordClientLink(entry, up)
       return
     }
     if (up) {
