@@ -41,8 +41,8 @@ const withServerId: ReadonlySet<OutgoingType> = new Set<OutgoingType>(['request'
 const withOro: ReadonlySet<OutgoingType> = new Set<OutgoingType>(['solicit', 'request', 'confirm', 'renew', 'rebind', 'information-request'])
 const withReconfigureAccept: ReadonlySet<OutgoingType> = new Set<OutgoingType>(['solicit', 'request', 'renew', 'rebind', 'information-request'])
 
-/** Option codes for the ORO of a message type. */
-export function requestedOptions(type: OutgoingType, settings: Pick<MessageSettings, 'dns' | 'ntp'>): number[] {
+/** Option codes for the ORO of a message type; `extra` (a Reconfigure's ORO) is added to ours. */
+export function requestedOptions(type: OutgoingType, settings: Pick<MessageSettings, 'dns' | 'ntp'>, extra: readonly number[] = []): number[] {
   if (!withOro.has(type)) return []
   const codes: number[] = []
   if (settings.dns) codes.push(OptionCode['dns-servers'], OptionCode['domain-list'])
@@ -54,6 +54,7 @@ export function requestedOptions(type: OutgoingType, settings: Pick<MessageSetti
     // RFC 8415 section 18.2.1 (and 18.2.2-18.2.5, 18.2.3 by 21.7): SOL_MAX_RT in stateful messages.
     codes.push(OptionCode['sol-max-rt'])
   }
+  for (const code of extra) if (!codes.includes(code)) codes.push(code)
   return codes
 }
 
@@ -91,8 +92,7 @@ export function buildMessage(type: OutgoingType, transactionId: number, elapsedC
     // Only when it answers a Reconfigure (RFC 8415 section 18.2.6).
     options.push({ kind: 'server-id', duid: content.serverDuid })
   }
-  const oro = requestedOptions(type, settings)
-  if (withOro.has(type)) for (const code of content.requestedOptions ?? []) if (!oro.includes(code)) oro.push(code)
+  const oro = requestedOptions(type, settings, content.requestedOptions)
   if (oro.length > 0) options.push({ kind: 'oro', codes: oro })
   options.push({ kind: 'elapsed-time', hundredths: elapsedCentiseconds })
   if (type === 'solicit' && settings.rapidCommit) options.push({ kind: 'rapid-commit' })
