@@ -20,6 +20,26 @@ export function put32(b: Uint8Array, i: number, v: number): void {
   b[i + 3] = v
 }
 
+/** The array the last view() was cut from, and its backing store: read once per input, not per view. */
+let viewSource: Uint8Array | undefined
+let viewBuffer: ArrayBufferLike = new ArrayBuffer(0)
+let viewBase = 0
+
+/**
+ * b[from, to) as a plain Uint8Array view (no copy); the caller has checked the bounds. The
+ * constructor on a known ArrayBuffer costs about two thirds of `subarray`, which looks up
+ * `constructor[Symbol.species]` per call (and for a Buffer makes another Buffer, slower still).
+ * Holds a reference to the last array it cut from, so at most one input is kept alive by it.
+ */
+export function view(b: Uint8Array, from: number, to: number): Uint8Array {
+  if (b !== viewSource) {
+    viewSource = b
+    viewBuffer = b.buffer
+    viewBase = b.byteOffset
+  }
+  return new Uint8Array(viewBuffer, viewBase + from, to - from)
+}
+
 const fromCharCode = String.fromCharCode
 
 /**

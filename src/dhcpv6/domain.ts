@@ -24,21 +24,64 @@ const plainByte = Uint8Array.from({ length: 256 }, (_, c) => (c > 0x20 && c < 0x
 /** The presentation text of the name being decoded, when all its bytes are plain: labels and dots. */
 const nameChars = new Uint8Array(maxWireLength)
 
+// Recently decoded names, by their wire bytes. A client sees the same few names again and again
+// (its server's domain search list and FQDN in every Advertise and Reply), and building a name's
+// text is the dearest step in decoding a typical Advertise. A name whose bytes match a slot gets
+// that slot's string: the same text decoding would build, as strings are immutable.
+const nameSlots = 4
+const slotWire = new Uint8Array(nameSlots * maxWireLength)
+/** Wire length of each slot's name; 0 while the slot is empty. */
+const slotLength = new Int32Array(nameSlots)
+/** Whether the slot's name ends with the root label; one that does not ran to the end of its area. */
+const slotQualified = new Uint8Array(nameSlots)
+const slotText: string[] = new Array<string>(nameSlots).fill('')
+let nextSlot = 0
+
+/** The slot whose name is b[start, ...) within b[start, end), or -1. */
+function findSlot(b: Uint8Array, start: number, end: number): number {
+  for (let slot = 0; slot < nameSlots; slot++) {
+    const length = slotLength[slot]!
+    if (length === 0 || start + length > end || (slotQualified[slot] === 0 && start + length !== end)) continue
+    const base = slot * maxWireLength
+    let j = 0
+    while (j < length && b[start + j] === slotWire[base + j]) j++
+    if (j === length) return slot
+  }
+  return -1
+}
+
+function remember(b: Uint8Array, start: number, end: number, qualified: number, text: string): void {
+  const slot = nextSlot
+  nextSlot = (slot + 1) % nameSlots
+  const base = slot * maxWireLength
+  for (let j = start; j < end; j++) slotWire[base + j - start] = b[j]!
+  slotLength[slot] = end - start
+  slotQualified[slot] = qualified
+  slotText[slot] = text
+}
+
 /**
  * Decodes one name starting at `start` and ending at the root label or at `end` (a partial name).
  * Malformed labels throw DhcpDecodeError naming option `code`, whose body starts at `bodyStart`.
  */
 export function decodeName(b: Uint8Array, start: number, end: number, code: number, bodyStart: number): string {
+  const slot = findSlot(b, start, end)
+  if (slot >= 0) {
+    decodedNameEnd = start + slotLength[slot]!
+    return slotText[slot]!
+  }
   // One pass checks the labels and copies their bytes, dots between them, into nameChars; the text
   // is then made in one go: building it label by label cost a string and a concatenation per label.
   let i = start
   let n = 0 // chars in nameChars; writes past its end are dropped, and such a name is refused below
   let plain = 1
+  let qualified = 0
   while (i < end) {
     const len = b[i]!
     if (len === 0) {
       i++
       nameChars[n++] = 0x2e
+      qualified = 1
       break
     }
     if (len > 63) {
@@ -57,7 +100,9 @@ export function decodeName(b: Uint8Array, start: number, end: number, code: numb
   }
   if (i - start > maxWireLength) throw nameError(code, bodyStart, `name at offset ${start} is ${i - start} bytes long, more than ${maxWireLength}`, start)
   decodedNameEnd = i
-  return plain === 1 ? plainNameText(n) : escapedNameText(b, start, i)
+  const text = plain === 1 ? plainNameText(n) : escapedNameText(b, start, i)
+  if (i > start) remember(b, start, i, qualified, text)
+  return text
 }
 
 /** nameChars[0, n) as a string: one String.fromCharCode call for the usual short names. */

@@ -1,6 +1,6 @@
 // DUIDs (RFC 8415 section 11, DUID-UUID from RFC 6355). A DUID is opaque to its receivers, so one
 // that does not fit its type is kept as raw bytes rather than refused: a client must echo it exactly.
-import { put16, put32, toHex, u16, u32 } from './bytes.js'
+import { put16, put32, toHex, u16, u32, view } from './bytes.js'
 import { DuidType } from './constants.js'
 import { DhcpEncodeError } from './errors.js'
 import type { Duid } from './model.js'
@@ -10,16 +10,16 @@ export function decodeDuid(b: Uint8Array, start: number, end: number): Duid {
   const typeCode = u16(b, start)
   const length = end - start
   if (typeCode === DuidType.llt && length >= 8) {
-    return { type: 'llt', hardwareType: u16(b, start + 2), time: u32(b, start + 4), linkLayerAddress: b.subarray(start + 8, end) }
+    return { type: 'llt', hardwareType: u16(b, start + 2), time: u32(b, start + 4), linkLayerAddress: view(b, start + 8, end) }
   }
   if (typeCode === DuidType.en && length >= 6) {
-    return { type: 'en', enterpriseNumber: u32(b, start + 2), identifier: b.subarray(start + 6, end) }
+    return { type: 'en', enterpriseNumber: u32(b, start + 2), identifier: view(b, start + 6, end) }
   }
   if (typeCode === DuidType.ll && length >= 4) {
-    return { type: 'll', hardwareType: u16(b, start + 2), linkLayerAddress: b.subarray(start + 4, end) }
+    return { type: 'll', hardwareType: u16(b, start + 2), linkLayerAddress: view(b, start + 4, end) }
   }
-  if (typeCode === DuidType.uuid && length === 18) return { type: 'uuid', uuid: b.subarray(start + 2, end) }
-  return { type: 'raw', typeCode, data: b.subarray(start + 2, end) }
+  if (typeCode === DuidType.uuid && length === 18) return { type: 'uuid', uuid: view(b, start + 2, end) }
+  return { type: 'raw', typeCode, data: view(b, start + 2, end) }
 }
 
 export function duidLength(d: Duid): number {

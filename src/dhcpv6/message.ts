@@ -1,6 +1,6 @@
 // Messages: RFC 8415 section 8 (client/server: msg-type, 24-bit transaction-id, options) and
 // section 9 (relay: msg-type, hop-count, link-address, peer-address, options).
-import { put32, u32 } from './bytes.js'
+import { put32, u32, view } from './bytes.js'
 import { MessageType, messageTypeByCode, type MessageTypeName } from './constants.js'
 import { DhcpDecodeError, DhcpEncodeError } from './errors.js'
 import type { Message } from './model.js'
@@ -22,7 +22,7 @@ export function decodeMessageAt(b: Uint8Array, start: number, end: number): Mess
   if (length < 1) throw new DhcpDecodeError(`message at offset ${start} is empty: a DHCPv6 message needs at least 4 bytes`, start)
   const msgType = b[start]!
   const type = messageTypeNames[msgType]
-  if (type === undefined) return { type: 'unknown', msgType, body: b.subarray(start + 1, end) }
+  if (type === undefined) return { type: 'unknown', msgType, body: view(b, start + 1, end) }
   if (type === 'relay-forw' || type === 'relay-repl') {
     if (length < relayHeaderLength) {
       throw new DhcpDecodeError(`${type} message at offset ${start} is ${length} bytes long, its header alone needs ${relayHeaderLength}`, start)
@@ -30,8 +30,8 @@ export function decodeMessageAt(b: Uint8Array, start: number, end: number): Mess
     return {
       type,
       hopCount: b[start + 1]!,
-      linkAddress: b.subarray(start + 2, start + 18),
-      peerAddress: b.subarray(start + 18, start + 34),
+      linkAddress: view(b, start + 2, start + 18),
+      peerAddress: view(b, start + 18, start + 34),
       options: decodeOptions(b, start + relayHeaderLength, end),
     }
   }

@@ -1,6 +1,7 @@
 // The typed DHCPv6 model: discriminated unions a client can switch on without casts.
-// Byte fields decoded from a packet are views into the input buffer (no copies, for speed): copy
-// them (`Uint8Array.from`) if you keep them after reusing that buffer. IPv6 addresses are 16-byte
+// Byte fields decoded from a packet are plain Uint8Array views into the input buffer (no copies,
+// for speed; not Buffers, even when the input is one): copy them (`Uint8Array.from`) if you keep
+// them after reusing that buffer. IPv6 addresses are 16-byte
 // Uint8Arrays; src/dhcpv6/ipv6.ts formats and parses them.
 import type { MessageTypeName } from './constants.js'
 

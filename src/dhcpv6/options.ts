@@ -1,7 +1,7 @@
 // The option registry: for each option code, its decoder, encoder and encoded length, in one place.
 // Decoders read b[start, end) (the option body) and throw DhcpDecodeError on malformed bodies;
 // offsets in errors are offsets in the buffer given to decodeMessage.
-import { byteString, put16, put32, u16, u32 } from './bytes.js'
+import { byteString, put16, put32, u16, u32, view } from './bytes.js'
 import { OptionCode, type KnownOptionKind } from './constants.js'
 import { decodedNameEnd, decodeName, encodeName } from './domain.js'
 import { decodeDuid, duidLength, encodeDuid } from './duid.js'
@@ -68,7 +68,7 @@ function checkBytes(a: Bytes, what: string, maxLength = 0xffff): void {
 
 function decodeAddresses(b: Uint8Array, start: number, end: number): Bytes[] {
   const out: Bytes[] = []
-  for (let i = start; i < end; i += 16) out.push(b.subarray(i, i + 16))
+  for (let i = start; i < end; i += 16) out.push(view(b, i, i + 16))
   return out
 }
 
@@ -89,7 +89,7 @@ function decodeItems(code: number, b: Uint8Array, start: number, from: number, e
     if (end - i < 2) fail(code, start, `: item length at offset ${i} needs 2 bytes but only ${end - i} remain`, i)
     const len = u16(b, i)
     if (i + 2 + len > end) fail(code, start, `: item at offset ${i} declares length ${len} but only ${end - i - 2} bytes remain`, i)
-    items.push(b.subarray(i + 2, i + 2 + len))
+    items.push(view(b, i + 2, i + 2 + len))
     i += 2 + len
   }
   return items
@@ -175,7 +175,7 @@ const codecs = [
     decode: (b, s, e) => {
       expectAtLeast(5, s, e, 24)
       return {
-        kind: 'ia-address', address: b.subarray(s, s + 16), preferredLifetime: u32(b, s + 16),
+        kind: 'ia-address', address: view(b, s, s + 16), preferredLifetime: u32(b, s + 16),
         validLifetime: u32(b, s + 20), options: decodeOptions(b, s + 24, e),
       }
     },
@@ -221,8 +221,8 @@ const codecs = [
       const protocol = b[s]!
       const replayDetection = (BigInt(u32(b, s + 3)) << 32n) | BigInt(u32(b, s + 7))
       const info = protocol === 3 && e - s === 11 + 17
-        ? { format: 'rkap' as const, type: b[s + 11]!, value: b.subarray(s + 12, e) }
-        : { format: 'raw' as const, data: b.subarray(s + 11, e) }
+        ? { format: 'rkap' as const, type: b[s + 11]!, value: view(b, s + 12, e) }
+        : { format: 'raw' as const, data: view(b, s + 11, e) }
       return { kind: 'authentication', protocol, algorithm: b[s + 1]!, rdm: b[s + 2]!, replayDetection, info }
     },
     length: o => 11 + (o.info.format === 'rkap' ? 17 : o.info.data.length),
@@ -245,7 +245,7 @@ const codecs = [
     },
   }),
   codec('server-unicast', 'Server Unicast', {
-    decode: (b, s, e) => { expectLength(12, s, e, 16); return { kind: 'server-unicast', address: b.subarray(s, e) } },
+    decode: (b, s, e) => { expectLength(12, s, e, 16); return { kind: 'server-unicast', address: view(b, s, e) } },
     length: () => 16,
     encode: (o, out, pos) => { checkAddress(o.address, 'Server Unicast address'); out.set(o.address, pos); return pos + 16 },
   }),
@@ -257,10 +257,10 @@ const codecs = [
       for (let i = s + 2; i < e; i++) if (b[i]! > 0x7f) { ascii = false; break }
       if (ascii) return { kind: 'status-code', status, message: byteString(b, s + 2, e) }
       try {
-        return { kind: 'status-code', status, message: statusTextDecoder.decode(b.subarray(s + 2, e)) }
+        return { kind: 'status-code', status, message: statusTextDecoder.decode(view(b, s + 2, e)) }
       } catch {
         // not UTF-8 (RFC 8415 requires it, some servers send Latin-1): keep the exact bytes
-        const bytes = b.subarray(s + 2, e)
+        const bytes = view(b, s + 2, e)
         return { kind: 'status-code', status, message: Buffer.from(bytes).toString('latin1'), messageBytes: bytes }
       }
     },
@@ -307,7 +307,7 @@ const codecs = [
         if (e - i < 4) fail(17, s, `: suboption header at offset ${i} needs 4 bytes but only ${e - i} remain`, i)
         const code = u16(b, i), len = u16(b, i + 2)
         if (i + 4 + len > e) fail(17, s, `: suboption ${code} at offset ${i} declares length ${len} but only ${e - i - 4} bytes remain`, i)
-        suboptions.push({ code, data: b.subarray(i + 4, i + 4 + len) })
+        suboptions.push({ code, data: view(b, i + 4, i + 4 + len) })
         i += 4 + len
       }
       return { kind: 'vendor-opts', enterpriseNumber: u32(b, s), suboptions }
@@ -330,7 +330,7 @@ const codecs = [
     },
   }),
   codec('interface-id', 'Interface-Id', {
-    decode: (b, s, e) => ({ kind: 'interface-id', data: b.subarray(s, e) }),
+    decode: (b, s, e) => ({ kind: 'interface-id', data: view(b, s, e) }),
     length: o => o.data.length,
     encode: (o, out, pos) => { out.set(o.data, pos); return pos + o.data.length },
   }),
@@ -385,7 +385,7 @@ const codecs = [
       expectAtLeast(26, s, e, 25)
       return {
         kind: 'ia-prefix', preferredLifetime: u32(b, s), validLifetime: u32(b, s + 4), prefixLength: b[s + 8]!,
-        prefix: b.subarray(s + 9, s + 25), options: decodeOptions(b, s + 25, e),
+        prefix: view(b, s + 9, s + 25), options: decodeOptions(b, s + 25, e),
       }
     },
     length: o => 25 + optionsLength(o.options),
@@ -427,13 +427,13 @@ const codecs = [
         if (to > e) fail(56, s, `: suboption ${code} at offset ${i} declares length ${len} but only ${e - from} bytes remain`, i)
         if (code === 1 || code === 2) {
           if (len !== 16) fail(56, s, `: suboption ${code} (${code === 1 ? 'server address' : 'multicast address'}) at offset ${i} has length ${len}, expected 16`, i)
-          suboptions.push({ type: code === 1 ? 'server-address' : 'multicast-address', address: b.subarray(from, to) })
+          suboptions.push({ type: code === 1 ? 'server-address' : 'multicast-address', address: view(b, from, to) })
         } else if (code === 3) {
           const name = decodeName(b, from, to, 56, s)
           if (decodedNameEnd !== to) fail(56, s, `: suboption 3 (FQDN) at offset ${i}: ${to - decodedNameEnd} bytes follow the name`, decodedNameEnd)
           suboptions.push({ type: 'fqdn', name })
         } else {
-          suboptions.push({ type: 'unknown', code, data: b.subarray(from, to) })
+          suboptions.push({ type: 'unknown', code, data: view(b, from, to) })
         }
         i = to
       }
@@ -497,7 +497,7 @@ export function decodeOptions(b: Uint8Array, start: number, end: number): Option
     const code = u16(b, i), len = u16(b, i + 2), from = i + 4, to = from + len
     if (to > end) throw new DhcpDecodeError(`${optionLabel(code)} at offset ${i} declares length ${len} but only ${end - from} bytes remain`, i)
     const c = byCode[code]
-    options.push(c ? c.decode(b, from, to) : { kind: 'unknown', code, data: b.subarray(from, to) })
+    options.push(c ? c.decode(b, from, to) : { kind: 'unknown', code, data: view(b, from, to) })
     i = to
   }
   return options

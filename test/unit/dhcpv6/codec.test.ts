@@ -99,6 +99,55 @@ t.test('names keep case, escapes and partial form exactly', async t => {
     new DhcpEncodeError(`domain name '${'x'.repeat(64)}': label of 64 bytes, the limit is 63`))
 })
 
+t.test('a name decoded before is reused only where its bytes and its end are the same', async t => {
+  // decodeName keeps the last few names with their wire bytes; each case below would come out
+  // wrong if a slot were matched on a prefix, or a partial name were taken for a whole one
+  const names = (optionHex: string) => {
+    const msg = decodeMessage(hex('07000001' + optionHex))
+    if (msg.type !== 'reply') throw new Error(`decoded a ${msg.type}`)
+    const fqdn = findOption(msg.options, 'fqdn')
+    return fqdn ? [fqdn.name] : findOption(msg.options, 'domain-list')!.domains
+  }
+  t.same(names('00270005' + '00' + '03666f6f'), ['foo'], 'partial name')
+  t.same(names('00270009' + '00' + '03666f6f' + '03626172'), ['foo.bar'], 'same first label, longer partial name')
+  t.same(names('00180005' + '03666f6f00'), ['foo.'], 'same label, fully qualified')
+  t.same(names('00270005' + '00' + '03666f6f'), ['foo'], 'partial again after the qualified one')
+  t.same(names('0018000a' + '03666f6f00' + '03626172' + '00'), ['foo.', 'bar.'], 'a qualified name is reused with more after it')
+  // a label whose last byte is 0 is not a root label
+  t.same(names('00270003' + '00' + '0100'), ['\\000'])
+  t.same(names('00180003' + '010000'), ['\\000.'])
+  t.same(names('00270005' + '00' + '01000141'), ['\\000.A'])
+  // more names than slots, forwards and back
+  const many = ['a.', 'bb.', 'ccc.', 'dddd.', 'eeeee.', 'ffffff.']
+  const wire = (list: string[]) => {
+    const msg: Message = { type: 'reply', transactionId: 1, options: [{ kind: 'domain-list', domains: list }] }
+    return toHex(encodeMessage(msg)).slice(8)
+  }
+  for (const list of [many, [...many].reverse(), many, ['dddd.', 'a.', 'dddd.']]) t.same(names(wire(list)), list)
+})
+
+t.test('byte fields are plain Uint8Array views of the input, whatever array it comes in', async t => {
+  const kea = '02000001' + '0002000e' + '000100012a3b4c5d' + '0a0b0c0d0e0f' + '00170010' + '20010db8000000000000000000000053'
+  const dns = (msg: Message) => msg.type !== 'unknown' && msg.type !== 'relay-forw' && msg.type !== 'relay-repl'
+    ? formatIpv6(findOption(msg.options, 'dns-servers')!.servers[0]!) : ''
+  const fromBuffer = decodeMessage(Buffer.from(kea, 'hex'))
+  const server = fromBuffer.type === 'advertise' ? findOption(fromBuffer.options, 'server-id')!.duid : undefined
+  t.equal(server?.type === 'llt' && Object.getPrototypeOf(server.linkLayerAddress), Uint8Array.prototype, 'not a Buffer')
+  t.equal(server?.type === 'llt' && toHex(server.linkLayerAddress), '0a0b0c0d0e0f')
+  // a view into the middle of a larger buffer, then another input, then the first again
+  const big = new Uint8Array(100)
+  big.set(hex(kea), 37)
+  const inMiddle = big.subarray(37, 37 + kea.length / 2)
+  const other = hex(kea.replace('0053', '0054'))
+  t.equal(dns(decodeMessage(inMiddle)), '2001:db8::53')
+  t.equal(dns(decodeMessage(other)), '2001:db8::54')
+  const again = decodeMessage(inMiddle)
+  t.equal(dns(again), '2001:db8::53')
+  // views share the input's bytes, as the model says
+  big[37 + kea.length / 2 - 1] = 0x99
+  t.equal(dns(again), '2001:db8::99')
+})
+
 t.test('a status message that is not UTF-8 keeps its bytes', async t => {
   const wire = '07000001' + '000d0004' + '0000e9ff'
   const msg = decodeMessage(hex(wire))
